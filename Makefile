@@ -1,0 +1,23 @@
+# The course in two commands (see README.md):
+#   make lab    set everything up on first use, then open the course in JupyterLab
+#   make test   set everything up on first use, then run every test (unit tests, notebooks, browser)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab test setup
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml .ci/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -c .ci/constraints.txt -e ".[test]"
+	touch $@
+
+lab: setup
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
+
+test: setup
+	$(BIN)/python -m pytest

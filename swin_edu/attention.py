@@ -1,0 +1,103 @@
+"""Window attention, W-MSA and SW-MSA: multi-head self-attention among the M*M tokens of each window.
+
+Paper section 3.2, Eq. 4:  Attention(Q, K, V) = SoftMax(Q K^T / sqrt(d) + B) V,  B the relative position bias.
+
+Two paths compute the same thing (a test proves it):
+- the fused path, ``torch.nn.functional.scaled_dot_product_attention``, with bias and shift mask added into one
+  float mask: fast, and the default;
+- the explicit path, written out step by step, which can also return the attention probabilities (the visual
+  explorers draw them) and which FLOP counters can see into.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+from torch import nn
+
+from swin_edu.position import relative_position_bias, relative_position_index
+
+
+class WindowAttention(nn.Module):
+    """Multi-head self-attention inside windows, with a learned relative position bias.
+
+    Args:
+        dim: channels C of each token.
+        window_size: M; a window holds N = M*M tokens.
+        num_heads: attention heads; each sees C / heads channels.
+        qkv_bias: learn a bias for the query, key and value projections.
+        attn_drop: dropout on the attention probabilities (training only).
+        proj_drop: dropout after the output projection.
+        fused: use ``scaled_dot_product_attention``; False selects the explicit path.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        window_size: int,
+        num_heads: int,
+        qkv_bias: bool = True,
+        attn_drop: float = 0.0,
+        proj_drop: float = 0.0,
+        fused: bool = True,
+    ) -> None:
+        super().__init__()
+        if dim % num_heads:
+            raise ValueError(f"dim={dim} must be divisible by num_heads={num_heads}")
+        self.dim = dim
+        self.window_size = window_size
+        self.num_heads = num_heads
+        self.scale = (dim // num_heads) ** -0.5  # 1 / sqrt(d)
+        self.fused = fused
+
+        self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
+        # one learned bias per relative offset (dy, dx) and per head
+        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window_size - 1) ** 2, num_heads))
+        self.register_buffer("relative_position_index", relative_position_index(window_size), persistent=False)
+        self.attn_drop = nn.Dropout(attn_drop)
+        self.proj = nn.Linear(dim, dim)
+        self.proj_drop = nn.Dropout(proj_drop)
+
+    def attention_bias(self, mask: torch.Tensor | None) -> torch.Tensor:
+        """Everything added to the logits: relative position bias plus shift mask, ``(nW or 1, heads, N, N)``."""
+        bias = relative_position_bias(self.relative_position_bias_table, self.relative_position_index)
+        bias = bias.unsqueeze(0)  # (1, heads, N, N)
+        if mask is not None:
+            bias = bias + mask.unsqueeze(1)  # (nW, heads, N, N)
+        return bias
+
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, return_attention: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Attend within each window.
+
+        Args:
+            x: ``(B*nW, N, C)``, windows of all images, batch outermost (as from ``window_partition``).
+            mask: ``(nW, N, N)`` shift mask (0 / -100) shared by every image, or None for W-MSA.
+            return_attention: also return the attention probabilities (takes the explicit path).
+
+        Returns:
+            ``(B*nW, N, C)``; with ``return_attention``, also the probabilities ``(B*nW, heads, N, N)``.
+        """
+        q, k, v = rearrange(self.qkv(x), "bw n (qkv heads d) -> qkv bw heads n d", qkv=3, heads=self.num_heads)
+        bias = self.attention_bias(mask)  # (nW or 1, heads, N, N)
+        windows_per_image = bias.shape[0]
+        # group the windows of each image, so that window w of every image gets mask w: (B, nW, heads, N, d)
+        q, k, v = (rearrange(t, "(b w) heads n d -> b w heads n d", w=windows_per_image) for t in (q, k, v))
+
+        if self.fused and not return_attention:
+            out = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=bias.to(q.dtype), dropout_p=self.attn_drop.p if self.training else 0.0
+            )
+            probs = None
+        else:
+            logits = (q * self.scale) @ k.transpose(-2, -1) + bias  # (B, nW, heads, N, N)
+            probs = logits.softmax(dim=-1)
+            out = self.attn_drop(probs) @ v  # (B, nW, heads, N, d)
+
+        out = rearrange(out, "b w heads n d -> (b w) n (heads d)")
+        out = self.proj_drop(self.proj(out))
+        if return_attention:
+            return out, rearrange(probs, "b w heads i j -> (b w) heads i j")
+        return out

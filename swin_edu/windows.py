@@ -1,0 +1,121 @@
+"""Windows: partition a feature map into M x M windows, the cyclic shift, and the shifted-window mask.
+
+Paper section 3.2, Figure 2 (regular and shifted windows) and Figure 4 (the cyclic shift).
+
+Every function here takes channels-last feature maps ``(B, H, W, C)``. Windows are laid out batch first,
+then window rows, then window columns (row-major per image), the order of the official code: the mask of
+window ``i`` in :func:`shifted_window_mask` belongs to window ``i`` of every image.
+"""
+
+from __future__ import annotations
+
+import torch
+from einops import rearrange
+
+
+def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    """``3 -> (3, 3)``; a pair stays a pair (one value per axis: height, width)."""
+    if isinstance(value, int):
+        return value, value
+    height_value, width_value = value
+    return int(height_value), int(width_value)
+
+
+def window_partition(x: torch.Tensor, window_size: int) -> torch.Tensor:
+    """Cut a feature map into non-overlapping square windows.
+
+    Args:
+        x: feature map ``(B, H, W, C)``; H and W must be multiples of ``window_size``.
+        window_size: M, the side of a window in tokens.
+
+    Returns:
+        ``(B * nW, M, M, C)`` with ``nW = (H / M) * (W / M)``, windows in row-major order within each image.
+    """
+    _, height, width, _ = x.shape
+    if height % window_size or width % window_size:
+        raise ValueError(
+            f"window_partition expects H and W to be multiples of window_size={window_size}, "
+            f"got H={height}, W={width}; pad the feature map first"
+        )
+    return rearrange(x, "b (nh wh) (nw ww) c -> (b nh nw) wh ww c", wh=window_size, ww=window_size)
+
+
+def window_reverse(windows: torch.Tensor, window_size: int, height: int, width: int) -> torch.Tensor:
+    """Put windows back together: the inverse of :func:`window_partition`.
+
+    Args:
+        windows: ``(B * nW, M, M, C)`` as returned by :func:`window_partition`.
+        window_size: M.
+        height, width: the size of the feature map the windows came from.
+
+    Returns:
+        ``(B, H, W, C)``.
+    """
+    return rearrange(
+        windows, "(b nh nw) wh ww c -> b (nh wh) (nw ww) c", nh=height // window_size, nw=width // window_size
+    )
+
+
+def cyclic_shift(x: torch.Tensor, shift_size: int | tuple[int, int]) -> torch.Tensor:
+    """Roll a feature map ``(B, H, W, C)`` up and to the left by ``shift_size`` tokens (paper Figure 4).
+
+    The top ``s`` rows and left ``s`` columns wrap around to the bottom and the right.
+    """
+    shift_h, shift_w = _pair(shift_size)
+    return torch.roll(x, shifts=(-shift_h, -shift_w), dims=(1, 2))
+
+
+def reverse_cyclic_shift(x: torch.Tensor, shift_size: int | tuple[int, int]) -> torch.Tensor:
+    """Undo :func:`cyclic_shift`: roll ``(B, H, W, C)`` down and to the right by ``shift_size``."""
+    shift_h, shift_w = _pair(shift_size)
+    return torch.roll(x, shifts=(shift_h, shift_w), dims=(1, 2))
+
+
+def region_labels(height: int, width: int, window_size: int, shift_size: int | tuple[int, int]) -> torch.Tensor:
+    """Label the regions of a cyclically shifted feature map (the seed demo's ``img_mask``).
+
+    After the shift, the map is cut into three horizontal bands (rows ``[0, H-M)``, ``[H-M, H-s)``, ``[H-s, H)``)
+    and three vertical bands in the same way; region ``3 * band_row + band_col`` gets label 0..8. Tokens with
+    different labels were not neighbours before the shift, so they must not attend to each other.
+
+    Returns:
+        float tensor ``(H, W)`` of labels.
+    """
+    shift_h, shift_w = _pair(shift_size)
+    labels = torch.zeros(height, width)
+    row_bands = (slice(0, height - window_size), slice(height - window_size, height - shift_h), slice(height - shift_h, height))
+    col_bands = (slice(0, width - window_size), slice(width - window_size, width - shift_w), slice(width - shift_w, width))
+    label = 0
+    for rows in row_bands:
+        for cols in col_bands:
+            labels[rows, cols] = label
+            label += 1
+    return labels
+
+
+def shifted_window_mask(
+    height: int, width: int, window_size: int, shift_size: int | tuple[int, int]
+) -> torch.Tensor:
+    """The attention mask of SW-MSA after the cyclic shift (paper Figure 4; the seed's 14x14/7/3 demo).
+
+    Args:
+        height, width: size of the (padded) feature map; multiples of ``window_size``.
+        window_size: M.
+        shift_size: s, or ``(s_h, s_w)``; ``0 <= s < M``.
+
+    Returns:
+        float tensor ``(nW, M*M, M*M)``: entry ``[w, i, j]`` is 0.0 where tokens i and j of window w come from
+        the same region, and -100.0 where they don't (large enough that softmax gives them ~0 weight, and the
+        value the reference implementations use, so outputs match theirs exactly).
+    """
+    shift_h, shift_w = _pair(shift_size)
+    if height % window_size or width % window_size:
+        raise ValueError(f"the feature map {height}x{width} is not a multiple of window_size={window_size}")
+    if not (0 <= shift_h < window_size and 0 <= shift_w < window_size):
+        raise ValueError(f"shift_size must be in [0, window_size={window_size}), got {shift_size}")
+    labels = region_labels(height, width, window_size, (shift_h, shift_w))  # (H, W)
+    label_windows = window_partition(labels[None, :, :, None], window_size)  # (nW, M, M, 1)
+    label_windows = rearrange(label_windows, "nw wh ww 1 -> nw (wh ww)")  # (nW, M*M)
+    # differences of labels between every pair of tokens in a window: (nW, M*M, M*M), zero where they agree
+    label_difference = label_windows.unsqueeze(1) - label_windows.unsqueeze(2)
+    return torch.zeros_like(label_difference).masked_fill(label_difference != 0, -100.0)
