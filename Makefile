@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test setup
+.PHONY: lab test setup notebooks
 
 setup: $(VENV)/.installed
 
@@ -21,3 +21,8 @@ lab: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# for authors: re-execute every notebook top to bottom, in place, storing widget state
+notebooks: setup
+	MPLBACKEND=module://matplotlib_inline.backend_inline $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=600 --ExecutePreprocessor.store_widget_state=True notebooks/[0-9]*.ipynb
