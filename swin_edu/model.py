@@ -72,7 +72,8 @@ class SwinTransformer(nn.Module):
         self.pos_drop = nn.Dropout(config.drop_rate)
 
         # stochastic depth grows linearly from 0 at the first block to drop_path_rate at the last
-        drop_path = torch.linspace(0, config.drop_path_rate, sum(config.depths)).tolist()
+        num_blocks = sum(config.depths)
+        drop_path = [config.drop_path_rate * i / max(num_blocks - 1, 1) for i in range(num_blocks)]
         self.layers = nn.ModuleList()
         for i, (depth, heads) in enumerate(zip(config.depths, config.num_heads)):
             first = sum(config.depths[:i])

@@ -1,0 +1,92 @@
+"""The whole model: shapes, any input size, the feature pyramid, parameters and FLOPs (paper Table 1), bad input."""
+
+import pytest
+import torch
+import timm
+
+from swin_edu import SwinConfig, SwinTransformer, swin_b, swin_l, swin_s, swin_t
+from swin_edu.complexity import count_flops
+
+
+@pytest.fixture(scope="module")
+def tiny() -> SwinTransformer:
+    return swin_t().eval()
+
+
+def test_logits_and_stage_outputs(tiny):
+    images = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        assert tiny(images).shape == (2, 1000)
+        stages = tiny.forward_stages(images)
+        pyramid = tiny.feature_pyramid(images)
+    assert [tuple(s.shape) for s in stages] == [(2, 56, 56, 96), (2, 28, 28, 192), (2, 14, 14, 384), (2, 7, 7, 768)]
+    assert [tuple(p.shape) for p in pyramid] == [(2, 96, 56, 56), (2, 192, 28, 28), (2, 384, 14, 14), (2, 768, 7, 7)]
+
+
+@pytest.mark.parametrize("height, width", [(256, 320), (230, 190), (64, 64), (32, 96)])
+def test_any_input_size(tiny, height, width):
+    with torch.no_grad():
+        assert tiny(torch.randn(1, 3, height, width)).shape == (1, 1000)
+
+
+def test_keyword_overrides():
+    model = swin_t(num_classes=10, embed_dim=48, depths=(2, 2), num_heads=(3, 6), window_size=4, patch_size=2,
+                   in_chans=1, drop_path_rate=0.1)
+    assert model.config.depths == (2, 2) and len(model.layers) == 2
+    assert model(torch.randn(2, 1, 32, 32)).shape == (2, 10)
+    assert model.layers[1].blocks[1].drop_path.drop_prob == pytest.approx(0.1)
+    assert swin_b(img_size=384, window_size=12).layers[0].blocks[0].attn.relative_position_bias_table.shape == (23**2, 4)
+    assert isinstance(swin_t(num_classes=0).head, torch.nn.Identity)
+
+
+def test_state_dict_uses_the_official_layout(tiny):
+    keys = set(tiny.state_dict())
+    for key in [
+        "patch_embed.proj.weight", "patch_embed.norm.weight",
+        "layers.0.blocks.1.attn.relative_position_bias_table", "layers.0.blocks.0.attn.qkv.weight",
+        "layers.2.blocks.5.mlp.fc2.bias", "layers.0.downsample.reduction.weight", "layers.2.downsample.norm.bias",
+        "norm.weight", "head.weight",
+    ]:
+        assert key in keys, key
+    assert not any(key.endswith(("relative_position_index", "attn_mask")) for key in keys)  # buffers rebuilt, not saved
+    assert not any(key.startswith("layers.3.downsample") for key in keys)
+
+
+def test_parameter_counts_equal_timm_and_the_paper():
+    assert sum(p.numel() for p in swin_t().parameters()) == 28_288_354
+    timm_count = sum(p.numel() for p in timm.create_model("swin_tiny_patch4_window7_224").parameters())
+    assert timm_count == 28_288_354
+    with torch.device("meta"):  # shapes only: no memory, no time
+        for factory, millions in [(swin_s, 50), (swin_b, 88), (swin_l, 197)]:
+            assert round(sum(p.numel() for p in factory().parameters()) / 1e6) == millions
+
+
+@pytest.mark.parametrize(
+    "factory, size, window, gmacs",
+    [(swin_t, 224, 7, 4.5), (swin_s, 224, 7, 8.7), (swin_b, 224, 7, 15.4), (swin_l, 224, 7, 34.5),
+     (swin_b, 384, 12, 47.1), (swin_l, 384, 12, 103.9)],
+)
+def test_flops_match_the_paper(factory, size, window, gmacs):
+    with torch.device("meta"):  # the counter needs shapes only
+        model = factory(img_size=size, window_size=window)
+        images = torch.empty(1, 3, size, size)
+    # the counter counts 2 FLOPs per multiply-add; the paper counts multiply-adds
+    assert round(count_flops(model, images) / 2 / 1e9, 1) == gmacs
+
+
+def test_bad_input_says_what_was_expected(tiny):
+    with pytest.raises(ValueError, match=r"\(batch, 3, height, width\).*3-D"):
+        tiny(torch.randn(3, 224, 224))
+    with pytest.raises(ValueError, match="1 channels"):
+        tiny(torch.randn(1, 1, 224, 224))
+    with pytest.raises(ValueError, match="2x224 pixels"):
+        tiny(torch.randn(1, 3, 2, 224))
+
+
+def test_bad_config_is_refused():
+    with pytest.raises(ValueError, match="one entry per stage"):
+        SwinConfig(depths=(2, 2, 6), num_heads=(3, 6, 12, 24))
+    with pytest.raises(ValueError, match="cannot be split"):
+        SwinConfig(embed_dim=100)
+    with pytest.raises(TypeError):
+        swin_t(no_such_setting=1)

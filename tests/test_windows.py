@@ -1,0 +1,87 @@
+"""Window partition, cyclic shift and the shifted-window mask (paper Fig. 2 and 4; the seed's demo)."""
+
+import pytest
+import torch
+
+from swin_edu.windows import (
+    cyclic_shift,
+    region_labels,
+    reverse_cyclic_shift,
+    shifted_window_mask,
+    window_partition,
+    window_reverse,
+)
+
+
+def seed_demo_mask(height: int, width: int, window_size: int, shift_size: int) -> torch.Tensor:
+    """The attention mask exactly as the seed document (and the official code) builds it, with slices and views."""
+    img_mask = torch.zeros((1, height, width, 1))
+    h_slices = (slice(0, -window_size), slice(-window_size, -shift_size), slice(-shift_size, None))
+    w_slices = (slice(0, -window_size), slice(-window_size, -shift_size), slice(-shift_size, None))
+    cnt = 0
+    for h in h_slices:
+        for w in w_slices:
+            img_mask[:, h, w, :] = cnt
+            cnt += 1
+    x = img_mask.view(1, height // window_size, window_size, width // window_size, window_size, 1)
+    mask_windows = x.permute(0, 1, 3, 2, 4, 5).contiguous().view(-1, window_size * window_size)
+    attn_mask = mask_windows.unsqueeze(1) - mask_windows.unsqueeze(2)
+    return attn_mask.masked_fill(attn_mask != 0, float(-100.0)).masked_fill(attn_mask == 0, float(0.0))
+
+
+@pytest.mark.parametrize("shape, window", [((2, 14, 14, 3), 7), ((1, 8, 12, 5), 4), ((3, 56, 28, 2), 7)])
+def test_reverse_undoes_partition(shape, window):
+    x = torch.randn(shape)
+    windows = window_partition(x, window)
+    assert windows.shape == (shape[0] * (shape[1] // window) * (shape[2] // window), window, window, shape[3])
+    assert torch.equal(window_reverse(windows, window, shape[1], shape[2]), x)
+
+
+def test_windows_are_row_major_per_image():
+    x = torch.arange(2 * 4 * 6, dtype=torch.float32).reshape(2, 4, 6, 1)  # two images, 2 x 3 windows of 2 x 2
+    windows = window_partition(x, 2)
+    assert torch.equal(windows[1, :, :, 0], x[0, 0:2, 2:4, 0])  # image 0, window row 0, window column 1
+    assert torch.equal(windows[3, :, :, 0], x[0, 2:4, 0:2, 0])  # image 0, window row 1, window column 0
+    assert torch.equal(windows[6, :, :, 0], x[1, 0:2, 0:2, 0])  # image 1 starts after the 6 windows of image 0
+
+
+def test_partition_refuses_sizes_that_are_not_multiples():
+    with pytest.raises(ValueError, match="multiples of window_size=7"):
+        window_partition(torch.zeros(1, 15, 14, 3), 7)
+
+
+def test_seed_demo_mask_value_for_value():
+    mask = shifted_window_mask(14, 14, 7, 3)
+    assert mask.shape == (4, 49, 49) and mask.dtype == torch.float32
+    assert torch.equal(mask, seed_demo_mask(14, 14, 7, 3))
+    assert set(mask.unique().tolist()) == {-100.0, 0.0}
+    assert torch.count_nonzero(mask[0]) == 0  # window 0 holds a single region
+    # window 3 holds four regions of sizes 4x4, 4x3, 3x4, 3x3: a token sees only its own region
+    assert (mask[3] == 0).sum().item() == 16**2 + 12**2 + 12**2 + 9**2
+
+
+@pytest.mark.parametrize("height, width, window, shift", [(56, 56, 7, 3), (28, 14, 7, 3), (8, 12, 4, 2), (12, 12, 6, 5)])
+def test_mask_matches_the_seed_code_for_any_size(height, width, window, shift):
+    assert torch.equal(shifted_window_mask(height, width, window, shift), seed_demo_mask(height, width, window, shift))
+
+
+def test_region_labels_of_the_seed_demo():
+    labels = region_labels(14, 14, 7, 3)
+    assert labels[0, 0] == 0 and labels[0, 7] == 1 and labels[0, 11] == 2
+    assert labels[7, 0] == 3 and labels[13, 13] == 8
+    assert torch.equal(labels.unique(), torch.arange(9.0))
+
+
+def test_mask_refuses_bad_settings():
+    with pytest.raises(ValueError, match="shift_size"):
+        shifted_window_mask(14, 14, 7, 7)
+    with pytest.raises(ValueError, match="multiple"):
+        shifted_window_mask(15, 14, 7, 3)
+
+
+def test_cyclic_shift_moves_the_top_left_corner_and_reverses():
+    x = torch.randn(2, 14, 14, 4)
+    shifted = cyclic_shift(x, 3)
+    assert torch.equal(shifted[:, 0, 0], x[:, 3, 3])
+    assert torch.equal(shifted[:, -3, -3], x[:, 0, 0])  # the wrapped-around corner (region A in Fig. 4)
+    assert torch.equal(reverse_cyclic_shift(shifted, 3), x)
