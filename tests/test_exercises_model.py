@@ -1,0 +1,70 @@
+"""The exercise checks of notebooks 05, 06, 07 and 09: right answers pass, blank and wrong answers get a hint."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from einops import rearrange
+
+from swin_edu.exercises import blocks
+
+
+def verdict(capsys) -> str:
+    return capsys.readouterr().out.strip()
+
+
+# notebook 05: blocks and patch merging
+
+
+def test_merge_2x2_accepts_the_reference_order(capsys):
+    assert blocks.check_merge_2x2(lambda x: rearrange(x, "b (h p1) (w p2) c -> b h w (p2 p1 c)", p1=2, p2=2))
+    assert verdict(capsys) == "Correct"
+
+
+def test_merge_2x2_accepts_slicing(capsys):
+    def merge(x):
+        return torch.cat([x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]], dim=-1)
+
+    assert blocks.check_merge_2x2(merge)
+
+
+@pytest.mark.parametrize(
+    "merge, says",
+    [
+        (None, "still None"),
+        (lambda x: rearrange(x, "b (h p1) (w p2) c -> b h w (p1 p2 c)", p1=2, p2=2), "x1 and x2 are swapped"),
+        (lambda x: x[:, ::2, ::2], "shape (2, 2, 3, 12)"),
+        (lambda x: rearrange(x, "b (h p1) (w p2) c -> b h w (c p2 p1)", p1=2, p2=2), "not the reference order"),
+        (lambda x: 1 / 0, "ZeroDivisionError"),
+    ],
+)
+def test_merge_2x2_rejects_wrong_answers_with_a_hint(capsys, merge, says):
+    assert not blocks.check_merge_2x2(merge)
+    out = verdict(capsys)
+    assert out.startswith("Not yet:") and says in out and "Hint:" in out
+
+
+def test_stage_shapes_swin_b_384(capsys):
+    assert blocks.check_stage_shapes_swin_b_384([(96, 96, 128), (48, 48, 256), (24, 24, 512), (12, 12, 1024)])
+    assert verdict(capsys) == "Correct"
+    assert not blocks.check_stage_shapes_swin_b_384([(96, 96, 128), (48, 48, 256), (24, 24, 512), (12, 12, 768)])
+    assert "stage 4" in verdict(capsys)
+    assert not blocks.check_stage_shapes_swin_b_384([(56, 56, 96)])
+    assert "4 stages" in verdict(capsys)
+    assert not blocks.check_stage_shapes_swin_b_384(None)
+    assert not blocks.check_stage_shapes_swin_b_384(42)
+
+
+def test_stage_shapes_of_swin_t_on_the_meta_device():
+    from swin_edu import swin_t
+
+    with torch.device("meta"):
+        model = swin_t()
+    assert blocks.stage_shapes(model, 224, 224) == [(56, 56, 96), (28, 28, 192), (14, 14, 384), (7, 7, 768)]
+
+
+def test_merging_parameters(capsys):
+    assert blocks.check_merging_parameters(2 * 4 * 96 + 4 * 96 * 2 * 96)
+    assert verdict(capsys) == "Correct"
+    assert not blocks.check_merging_parameters(4 * 96 * 2 * 96)  # forgot the LayerNorm
+    assert not blocks.check_merging_parameters(None)
