@@ -56,7 +56,9 @@ def autocast(device: torch.device, enabled: bool):
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
 
 
-def time_interleaved(steps: dict[str, Callable[[], None]], rounds: int, device: torch.device, bf16: bool) -> dict[str, float]:
+def time_interleaved(
+    steps: dict[str, Callable[[], None]], rounds: int, device: torch.device, bf16: bool
+) -> dict[str, float]:
     """Median seconds per call of each step; each round runs every step once, in turn."""
     for step in steps.values():  # warm-up: allocations, compilation
         with autocast(device, bf16):
@@ -136,8 +138,10 @@ def main() -> None:
     args = parser.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, timm {timm.__version__}, torchvision {torchvision.__version__}, "
-          f"device {torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu'}, threads {torch.get_num_threads()}")
+    print(
+        f"torch {torch.__version__}, timm {timm.__version__}, torchvision {torchvision.__version__}, "
+        f"device {torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu'}, threads {torch.get_num_threads()}"
+    )
     throughput_table(device, args.batch, args.rounds, bf16=False, compile_models=False)
     if device.type == "cuda":
         throughput_table(device, args.batch * 8, args.rounds, bf16=True, compile_models=False)

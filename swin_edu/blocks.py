@@ -143,7 +143,9 @@ class SwinBlock(nn.Module):
         attended = self.attn(windows, mask, return_attention=return_attention)
         windows, probs = attended if return_attention else (attended, None)
         # 5. merge the windows back into a map: (B, Hp, Wp, C)
-        x = window_reverse(rearrange(windows, "bw (wh ww) c -> bw wh ww c", wh=window), window, padded_height, padded_width)
+        x = window_reverse(
+            rearrange(windows, "bw (wh ww) c -> bw wh ww c", wh=window), window, padded_height, padded_width
+        )
         # 6. unshift: roll back down and right
         x = reverse_cyclic_shift(x, shift)
         # 7. unpad

@@ -123,7 +123,9 @@ def load_state_file(path: str | os.PathLike) -> dict:
         raise ValueError(f"cannot read weights from {os.fspath(path)!r}: {error}") from error
 
 
-def load_pretrained(model: nn.Module, path_or_state_dict: str | os.PathLike | Mapping, source: str | None = None) -> str:
+def load_pretrained(
+    model: nn.Module, path_or_state_dict: str | os.PathLike | Mapping, source: str | None = None
+) -> str:
     """Load official, timm or torchvision weights into a swin_edu model, strictly.
 
     Args:

@@ -83,8 +83,16 @@ def region_labels(height: int, width: int, window_size: int, shift_size: int | t
     """
     shift_h, shift_w = _pair(shift_size)
     labels = torch.zeros(height, width)
-    row_bands = (slice(0, height - window_size), slice(height - window_size, height - shift_h), slice(height - shift_h, height))
-    col_bands = (slice(0, width - window_size), slice(width - window_size, width - shift_w), slice(width - shift_w, width))
+    row_bands = (
+        slice(0, height - window_size),
+        slice(height - window_size, height - shift_h),
+        slice(height - shift_h, height),
+    )
+    col_bands = (
+        slice(0, width - window_size),
+        slice(width - window_size, width - shift_w),
+        slice(width - shift_w, width),
+    )
     label = 0
     for rows in row_bands:
         for cols in col_bands:
@@ -93,9 +101,7 @@ def region_labels(height: int, width: int, window_size: int, shift_size: int | t
     return labels
 
 
-def shifted_window_mask(
-    height: int, width: int, window_size: int, shift_size: int | tuple[int, int]
-) -> torch.Tensor:
+def shifted_window_mask(height: int, width: int, window_size: int, shift_size: int | tuple[int, int]) -> torch.Tensor:
     """The attention mask of SW-MSA after the cyclic shift (paper Figure 4; the seed's 14x14/7/3 demo).
 
     Args:

@@ -31,7 +31,11 @@ def brute_force_shifted_attention(block: SwinBlock, x: torch.Tensor) -> torch.Te
             )
             ys, xs = ys.flatten(), xs.flatten()
             tokens = x[:, ys, xs, :]  # (B, n, C), n <= M*M tokens of this window
-            q, k, v = attn.qkv(tokens).reshape(batch, -1, 3, attn.num_heads, channels // attn.num_heads).permute(2, 0, 3, 1, 4)
+            q, k, v = (
+                attn.qkv(tokens)
+                .reshape(batch, -1, 3, attn.num_heads, channels // attn.num_heads)
+                .permute(2, 0, 3, 1, 4)
+            )
             dy, dx = ys[:, None] - ys[None, :], xs[:, None] - xs[None, :]  # true offsets, nothing wrapped
             bias = attn.relative_position_bias_table[(dy + window - 1) * (2 * window - 1) + (dx + window - 1)]
             logits = (q * attn.scale) @ k.transpose(-2, -1) + bias.permute(2, 0, 1)

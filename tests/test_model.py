@@ -1,8 +1,8 @@
 """The whole model: shapes, any input size, the feature pyramid, parameters and FLOPs (paper Table 1), bad input."""
 
 import pytest
-import torch
 import timm
+import torch
 
 from swin_edu import SwinConfig, SwinTransformer, swin_b, swin_l, swin_s, swin_t
 from swin_edu.complexity import count_flops
@@ -30,22 +30,38 @@ def test_any_input_size(tiny, height, width):
 
 
 def test_keyword_overrides():
-    model = swin_t(num_classes=10, embed_dim=48, depths=(2, 2), num_heads=(3, 6), window_size=4, patch_size=2,
-                   in_chans=1, drop_path_rate=0.1)
+    model = swin_t(
+        num_classes=10,
+        embed_dim=48,
+        depths=(2, 2),
+        num_heads=(3, 6),
+        window_size=4,
+        patch_size=2,
+        in_chans=1,
+        drop_path_rate=0.1,
+    )
     assert model.config.depths == (2, 2) and len(model.layers) == 2
     assert model(torch.randn(2, 1, 32, 32)).shape == (2, 10)
     assert model.layers[1].blocks[1].drop_path.drop_prob == pytest.approx(0.1)
-    assert swin_b(img_size=384, window_size=12).layers[0].blocks[0].attn.relative_position_bias_table.shape == (23**2, 4)
+    assert swin_b(img_size=384, window_size=12).layers[0].blocks[0].attn.relative_position_bias_table.shape == (
+        23**2,
+        4,
+    )
     assert isinstance(swin_t(num_classes=0).head, torch.nn.Identity)
 
 
 def test_state_dict_uses_the_official_layout(tiny):
     keys = set(tiny.state_dict())
     for key in [
-        "patch_embed.proj.weight", "patch_embed.norm.weight",
-        "layers.0.blocks.1.attn.relative_position_bias_table", "layers.0.blocks.0.attn.qkv.weight",
-        "layers.2.blocks.5.mlp.fc2.bias", "layers.0.downsample.reduction.weight", "layers.2.downsample.norm.bias",
-        "norm.weight", "head.weight",
+        "patch_embed.proj.weight",
+        "patch_embed.norm.weight",
+        "layers.0.blocks.1.attn.relative_position_bias_table",
+        "layers.0.blocks.0.attn.qkv.weight",
+        "layers.2.blocks.5.mlp.fc2.bias",
+        "layers.0.downsample.reduction.weight",
+        "layers.2.downsample.norm.bias",
+        "norm.weight",
+        "head.weight",
     ]:
         assert key in keys, key
     assert not any(key.endswith(("relative_position_index", "attn_mask")) for key in keys)  # buffers rebuilt, not saved
@@ -63,8 +79,14 @@ def test_parameter_counts_equal_timm_and_the_paper():
 
 @pytest.mark.parametrize(
     "factory, size, window, gmacs",
-    [(swin_t, 224, 7, 4.5), (swin_s, 224, 7, 8.7), (swin_b, 224, 7, 15.4), (swin_l, 224, 7, 34.5),
-     (swin_b, 384, 12, 47.1), (swin_l, 384, 12, 103.9)],
+    [
+        (swin_t, 224, 7, 4.5),
+        (swin_s, 224, 7, 8.7),
+        (swin_b, 224, 7, 15.4),
+        (swin_l, 224, 7, 34.5),
+        (swin_b, 384, 12, 47.1),
+        (swin_l, 384, 12, 103.9),
+    ],
 )
 def test_flops_match_the_paper(factory, size, window, gmacs):
     with torch.device("meta"):  # the counter needs shapes only

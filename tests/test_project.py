@@ -1,8 +1,9 @@
 """The project's set-up files agree with each other."""
 
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +23,11 @@ def test_environment_yml_installs_what_pyproject_names():
 
 def test_torch_is_pinned_for_ci_in_one_place():
     constraints = (ROOT / ".ci" / "constraints.txt").read_text()
-    assert re.search(r"^torch==2\.14\.1$", constraints, re.M) and re.search(r"^torchvision==0\.29\.1$", constraints, re.M)
+    assert re.search(r"^torch==2\.14\.1$", constraints, re.M) and re.search(
+        r"^torchvision==0\.29\.1$", constraints, re.M
+    )
     for name in ["pyproject.toml", "environment.yml", "Makefile", ".ci/run"]:
-        assert "2.14.1" not in (ROOT / name).read_text(), f"{name} pins torch again: keep .ci/constraints.txt the one place"
+        assert "2.14.1" not in (ROOT / name).read_text(), (
+            f"{name} pins torch again: keep .ci/constraints.txt the one place"
+        )
     assert "-c .ci/constraints.txt" in (ROOT / "Makefile").read_text()

@@ -1,8 +1,8 @@
 """Weight compatibility: timm, torchvision and official checkpoints give the same logits in swin_edu."""
 
 import pytest
-import torch
 import timm
+import torch
 import torchvision
 from timm.models.swin_transformer import checkpoint_filter_fn
 
@@ -78,7 +78,7 @@ def test_another_variant_is_refused_with_the_keys_that_disagree():
 def test_a_truncated_file_is_refused_with_its_name(tmp_path):
     path = tmp_path / "weights.pth"
     torch.save(swin_t().state_dict(), path)
-    path.write_bytes(path.read_bytes()[: 100_000])
+    path.write_bytes(path.read_bytes()[:100_000])
     with pytest.raises(ValueError, match="cannot read weights from .*weights.pth"):
         load_pretrained(swin_t(), path)
 

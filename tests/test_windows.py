@@ -60,7 +60,9 @@ def test_seed_demo_mask_value_for_value():
     assert (mask[3] == 0).sum().item() == 16**2 + 12**2 + 12**2 + 9**2
 
 
-@pytest.mark.parametrize("height, width, window, shift", [(56, 56, 7, 3), (28, 14, 7, 3), (8, 12, 4, 2), (12, 12, 6, 5)])
+@pytest.mark.parametrize(
+    "height, width, window, shift", [(56, 56, 7, 3), (28, 14, 7, 3), (8, 12, 4, 2), (12, 12, 6, 5)]
+)
 def test_mask_matches_the_seed_code_for_any_size(height, width, window, shift):
     assert torch.equal(shifted_window_mask(height, width, window, shift), seed_demo_mask(height, width, window, shift))
 
