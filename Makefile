@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test setup notebooks
+.PHONY: lab test setup browser notebooks
 
 setup: $(VENV)/.installed
 
@@ -19,8 +19,18 @@ $(VENV)/.installed: pyproject.toml .ci/constraints.txt
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest
+
+# the browser tests drive Debian's chromium (Playwright cannot download a browser here); installed when missing
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+		else \
+			echo "The browser tests need Chromium: run 'sudo apt-get install chromium' (Debian/Ubuntu), then 'make test' again."; \
+			exit 1; \
+		fi; }
 
 # for authors: re-execute every notebook top to bottom, in place, storing widget state
 notebooks: setup
