@@ -1,0 +1,98 @@
+"""Explorer 4: the relative position bias (paper section 3.2, Eq. 4).
+
+Three views of one attention layer: the (2M-1) x (2M-1) grid of offsets (dy, dx), one row of the bias table
+each; the (M*M) x (M*M) index matrix that says which row every (query, key) pair reads; and, for one query
+token, the bias it gives every key of its window, per head, read from the layer's own table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from torch import nn
+
+from swin_edu.attention import WindowAttention
+from swin_edu.position import relative_offsets, relative_position_bias
+from swin_edu.viz.style import SEQUENTIAL_CMAP, SIGNED_CMAP, cell_ticks, new_figure
+
+MAX_HEADS_SHOWN = 6
+
+
+def random_attention(window_size: int = 7, num_heads: int = 3, seed: int = 0) -> WindowAttention:
+    """A fresh attention layer with its bias table drawn as a new model draws it (truncated normal, std 0.02)."""
+    attention = WindowAttention(dim=32 * num_heads, window_size=window_size, num_heads=num_heads)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        table = torch.randn(attention.relative_position_bias_table.shape, generator=generator) * 0.02
+        attention.relative_position_bias_table.copy_(table.clamp(-0.04, 0.04))
+    return attention
+
+
+def query_bias(attention: WindowAttention, query: int) -> torch.Tensor:
+    """The bias one query token gives every key of its window, per head: ``(heads, M, M)``."""
+    window = attention.window_size
+    bias = relative_position_bias(attention.relative_position_bias_table, attention.relative_position_index)
+    return bias[:, query, :].reshape(-1, window, window).detach()  # (heads, M, M)
+
+
+def plot_relative_position(attention: nn.Module | None = None, query: int = 24, window_size: int = 7) -> Figure:
+    """Offsets grid, index matrix (the query's row outlined) and the query's bias per head.
+
+    Args:
+        attention: a :class:`WindowAttention` (e.g. ``model.layers[0].blocks[0].attn``); a fresh random one
+            with ``window_size`` when None.
+        query: a token of the window, 0 .. M*M - 1 (row-major; 24 is the centre of a 7x7 window).
+    """
+    attention = attention or random_attention(window_size)
+    window = attention.window_size
+    tokens = window * window
+    if not 0 <= query < tokens:
+        raise ValueError(f"query must be a token of the {window}x{window} window, 0 to {tokens - 1}; got {query}")
+    index = attention.relative_position_index  # (N, N), the layer's own buffer
+    side = 2 * window - 1
+    heads = min(attention.num_heads, MAX_HEADS_SHOWN)
+    figure = new_figure(max(9.0, 2.3 * heads), 7.6)
+    grid = figure.add_gridspec(2, max(heads, 2), height_ratios=(1.25, 1))
+    figure.subplots_adjust(left=0.06, right=0.97, bottom=0.06, top=0.92, hspace=0.45, wspace=0.45)
+    half = max(heads, 2) // 2
+
+    offsets_ax = figure.add_subplot(grid[0, :half])
+    rows = torch.arange(side * side).reshape(side, side)  # row of the table for (dy + M-1, dx + M-1)
+    offsets_ax.imshow(rows.numpy(), cmap=SEQUENTIAL_CMAP, extent=(-window + 0.5, window - 0.5, window - 0.5, -window + 0.5))
+    if window <= 4:  # small windows: write each offset's table row
+        for (r, c), value in np.ndenumerate(rows.numpy()):
+            offsets_ax.text(c - window + 1, r - window + 1, str(value), ha="center", va="center", fontsize=7, color="white")
+    used = relative_offsets(window)[query]  # (N, 2): the offsets (dy, dx) from each key to this query
+    for dy, dx in used.tolist():
+        offsets_ax.add_patch(Rectangle((dx - 0.5, dy - 0.5), 1, 1, fill=False, edgecolor="white", linewidth=1.2))
+    offsets_ax.set_title(f"{side}x{side} offsets (dy, dx): one table row each\nwhite: the {tokens} used by query {query}", fontsize=10)
+    offsets_ax.set_xlabel("dx = query col - key col")
+    offsets_ax.set_ylabel("dy = query row - key row")
+
+    index_ax = figure.add_subplot(grid[0, half:])
+    image = index_ax.imshow(index.numpy(), cmap=SEQUENTIAL_CMAP, interpolation="nearest")
+    index_ax.add_patch(Rectangle((-0.5, query - 0.5), tokens, 1, fill=False, edgecolor="white", linewidth=2))
+    index_ax.add_patch(Rectangle((-0.5, query - 0.5), tokens, 1, fill=False, edgecolor="black", linewidth=0.8, linestyle="--"))
+    figure.colorbar(image, ax=index_ax, label="row of the bias table")
+    cell_ticks(index_ax, tokens, tokens, window)
+    index_ax.set_title(f"relative_position_index ({tokens}x{tokens})\noutlined: row of query {query}", fontsize=10)
+    index_ax.set_xlabel("key token")
+    index_ax.set_ylabel("query token")
+
+    bias = query_bias(attention, query)  # (heads, M, M)
+    limit = float(bias[:heads].abs().max()) or 1.0
+    query_row, query_col = divmod(query, window)
+    head_axes = []
+    for head in range(heads):
+        ax = figure.add_subplot(grid[1, head])
+        head_axes.append(ax)
+        image = ax.imshow(bias[head].numpy(), cmap=SIGNED_CMAP, vmin=-limit, vmax=limit, interpolation="nearest")
+        ax.plot(query_col, query_row, marker="*", markersize=12, markerfacecolor="white", markeredgecolor="black")
+        cell_ticks(ax, window, window, max(1, window // 3))
+        ax.set_title(f"head {head}: bias to each key", fontsize=9)
+        ax.set_xlabel("key col")
+        ax.set_ylabel("key row")
+    figure.colorbar(image, ax=head_axes, label="bias (star: the query)", fraction=0.03)
+    return figure

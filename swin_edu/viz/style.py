@@ -1,0 +1,102 @@
+"""What every explorer figure shares: colour-blind-safe colours, a white figure, grids, pixels for tests.
+
+Colours come from the Okabe-Ito palette (distinguishable with every common colour-vision deficiency) and from
+the perceptually uniform colour maps viridis and cividis. Nothing is told by colour alone: regions carry their
+label, wrapped areas a hatch, and lines differ in style as well as colour. Figures have a white background, so
+they read the same in JupyterLab's light and dark themes.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
+
+# Okabe & Ito (2008), "Color Universal Design"
+OKABE_ITO: dict[str, str] = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "black": "#000000",
+    "grey": "#999999",
+}
+# nine categories (the nine regions of a shifted map): the eight Okabe-Ito colours but black, plus two greys
+CATEGORY_COLORS: tuple[str, ...] = (
+    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999", "#DDDDDD",
+)
+CATEGORY_CMAP = ListedColormap(CATEGORY_COLORS, name="okabe_ito_categories")
+SEQUENTIAL_CMAP = "viridis"
+SIGNED_CMAP = "cividis"  # for signed values (biases, gradients): uniform in lightness, colour-blind safe
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A figure with a white background and an Agg canvas: no pyplot, no global state, works headless.
+
+    No layout engine: each plot places its axes with ``subplots_adjust``, which keeps a redraw fast.
+    """
+    figure = Figure(figsize=(width, height), facecolor="white")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def draw_grid(
+    ax: Axes, step: float, height: float, width: float, offset: float = 0.0, origin: float = 0.0, **line_style
+) -> None:
+    """Lines every ``step`` units, shifted by ``offset``, across ``height x width`` units starting at ``origin``.
+
+    For an ``imshow`` of cells (centres at integers) pass ``origin=-0.5``.
+    """
+    rows = origin + np.arange(offset % step, height + 1e-9, step)
+    cols = origin + np.arange(offset % step, width + 1e-9, step)
+    ax.hlines(rows, origin, origin + width, **line_style)
+    ax.vlines(cols, origin, origin + height, **line_style)
+
+
+def label_cells(ax: Axes, values: np.ndarray, fontsize: float = 7.0, fmt: str = "{}") -> None:
+    """Write each cell's value at its centre (in black on a light box, readable on any colour)."""
+    for (row, col), value in np.ndenumerate(values):
+        ax.text(col, row, fmt.format(value), ha="center", va="center", fontsize=fontsize)
+
+
+def text_box(ax: Axes, x: float, y: float, text: str, fontsize: float = 9.0) -> None:
+    """A label on a white rounded box, readable over any image."""
+    ax.text(
+        x, y, text, ha="center", va="center", fontsize=fontsize, fontweight="bold",
+        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "black", "alpha": 0.85},
+    )
+
+
+def figure_pixels(figure: Figure) -> np.ndarray:
+    """The rendered figure as an RGBA array ``(height, width, 4)`` (tests compare these)."""
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba()).copy()
+
+
+def figure_png(figure: Figure, dpi: float = 100) -> bytes:
+    """The figure as PNG bytes (what the widgets show), compressed lightly: fast to make, fine to send."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, facecolor=figure.get_facecolor(), pil_kwargs={"compress_level": 1})
+    return buffer.getvalue()
+
+
+def log_axis(ax: Axes, which: str = "y") -> None:
+    """A log scale with plain tick labels (``1e+08``): faster to draw than mathtext, and as easy to read."""
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    (ax.set_yscale if which == "y" else ax.set_xscale)("log")
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0e}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def cell_ticks(ax: Axes, height: int, width: int, step: int) -> None:
+    """Ticks every ``step`` cells on an ``imshow`` of ``height x width`` cells (explicit ticks draw fast)."""
+    ax.set_xticks(np.arange(0, width, step))
+    ax.set_yticks(np.arange(0, height, step))
