@@ -232,8 +232,11 @@ def receptive_field_explorer(model: SwinTransformer | None = None) -> Explorer:
     return Explorer(controls, draw)
 
 
-def complexity_explorer() -> Explorer:
-    """Measured FLOPs and wall time of one W-MSA layer and one global MSA layer as the image grows."""
+def complexity_explorer(channels: int = 96, window_size: int = 7) -> Explorer:
+    """Measured FLOPs and wall time of one W-MSA layer and one global MSA layer as the image grows.
+
+    The first draw of a setting measures it (a few seconds for C = 96, M = 7); later draws reuse the numbers.
+    """
 
     def draw(channels: int, window_size: int) -> tuple[Figure, str]:
         sides = tuple(window_size * k for k in (2, 4, 6, 8))
@@ -245,7 +248,7 @@ def complexity_explorer() -> Explorer:
         return figure, readout
 
     controls = {
-        "channels": _dropdown("channels C", 96, [48, 96, 192]),
-        "window_size": _dropdown("window M", 7, [4, 7]),
+        "channels": _dropdown("channels C", channels, [48, 96, 192]),
+        "window_size": _dropdown("window M", window_size, [4, 7]),
     }
     return Explorer(controls, draw)

@@ -37,17 +37,18 @@ def query_bias(attention: WindowAttention, query: int) -> torch.Tensor:
     return bias[:, query, :].reshape(-1, window, window).detach()  # (heads, M, M)
 
 
-def plot_relative_position(attention: nn.Module | None = None, query: int = 24, window_size: int = 7) -> Figure:
+def plot_relative_position(attention: nn.Module | None = None, query: int | None = None, window_size: int = 7) -> Figure:
     """Offsets grid, index matrix (the query's row outlined) and the query's bias per head.
 
     Args:
         attention: a :class:`WindowAttention` (e.g. ``model.layers[0].blocks[0].attn``); a fresh random one
             with ``window_size`` when None.
-        query: a token of the window, 0 .. M*M - 1 (row-major; 24 is the centre of a 7x7 window).
+        query: a token of the window, 0 .. M*M - 1 (row-major); the centre token when None (24 for M = 7).
     """
     attention = attention or random_attention(window_size)
     window = attention.window_size
     tokens = window * window
+    query = tokens // 2 if query is None else query
     if not 0 <= query < tokens:
         raise ValueError(f"query must be a token of the {window}x{window} window, 0 to {tokens - 1}; got {query}")
     index = attention.relative_position_index  # (N, N), the layer's own buffer

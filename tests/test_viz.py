@@ -1,0 +1,159 @@
+"""The drawing functions: each figure changes with its settings and shows the package's own values."""
+
+import numpy as np
+import pytest
+import torch
+
+from swin_edu.complexity import measure_attention_layers, msa_cost, wmsa_cost
+from swin_edu.images import sample_photo, sample_photo_array
+from swin_edu.model import SwinConfig, SwinTransformer
+from swin_edu.position import relative_position_bias, relative_position_index
+from swin_edu.receptive_field import receptive_field
+from swin_edu.viz import (
+    figure_pixels,
+    plot_attention_maps,
+    plot_complexity,
+    plot_mask,
+    plot_receptive_field,
+    plot_relative_position,
+    plot_shift,
+    plot_windows,
+)
+from swin_edu.viz.attention_maps import attention_map
+from swin_edu.viz.mask import describe_entry, separated_pairs
+from swin_edu.viz.position import random_attention
+from swin_edu.viz.shift import shift_stages
+from swin_edu.viz.windows import window_layout
+from swin_edu.windows import cyclic_shift, region_labels, shifted_window_mask
+
+
+def differ(first, second) -> bool:
+    a, b = figure_pixels(first), figure_pixels(second)
+    return a.shape != b.shape or not np.array_equal(a, b)
+
+
+@pytest.fixture(scope="module")
+def tiny_model() -> SwinTransformer:
+    torch.manual_seed(0)
+    return SwinTransformer(SwinConfig(img_size=112, embed_dim=8, num_heads=(1, 1, 2, 2), num_classes=0)).eval()
+
+
+def test_sample_photo():
+    photo = sample_photo(224)
+    assert photo.shape == (3, 224, 224) and photo.dtype == torch.float32
+    assert 0 <= float(photo.min()) and float(photo.max()) <= 1 and float(photo.std()) > 0.05
+    assert np.array_equal(sample_photo_array(64, "astronaut").transpose(2, 0, 1), sample_photo(64, "astronaut").numpy())
+
+
+def test_windows_figure_and_numbers():
+    layout = window_layout(224, 4, 7, 1)
+    assert (layout.windows, layout.tokens_per_window, layout.map_height) == (64, 49, 56)
+    assert layout.cost_msa == msa_cost(56, 56, 96) and layout.cost_wmsa == wmsa_cost(56, 56, 96, 7)
+    assert window_layout(224, 4, 7, 4).windows == 1
+    first = plot_windows(stage=1)
+    bars = [patch.get_height() for patch in first.axes[1].patches if hasattr(patch, "get_height")][:8]
+    assert msa_cost(56, 56, 96) in bars and wmsa_cost(56, 56, 96, 7) in bars
+    assert differ(first, plot_windows(stage=2))
+    assert differ(first, plot_windows(window_size=8))
+    with pytest.raises(ValueError, match="larger than"):
+        plot_windows(stage=4, window_size=8)
+
+
+def test_shift_figure_uses_torch_roll():
+    stages = shift_stages(8, 8, 2)
+    ids = torch.arange(64).reshape(1, 8, 8, 1)
+    assert torch.equal(stages["shifted"], torch.roll(ids, (-2, -2), (1, 2))[0, ..., 0])
+    assert torch.equal(stages["shifted"], cyclic_shift(ids, 2)[0, ..., 0])
+    assert torch.equal(stages["restored"], stages["before"])
+    figure = plot_shift()
+    written = [int(text.get_text()) for text in figure.axes[1].texts if text.get_text().isdigit()]
+    assert written == stages["shifted"].flatten().tolist()  # the ids drawn after the roll, row by row
+    assert differ(figure, plot_shift(shift=1))
+    with pytest.raises(ValueError, match="shift"):
+        plot_shift(shift=4)
+    with pytest.raises(ValueError, match="larger than"):
+        plot_shift(4, 4, 5)
+
+
+def test_mask_figure_is_the_seed_demo():
+    figure = plot_mask()
+    assert len(figure.axes) == 6  # labels, four masks, colour bar
+    assert np.array_equal(figure.axes[0].images[0].get_array(), region_labels(14, 14, 7, 3).numpy())
+    masks = shifted_window_mask(14, 14, 7, 3)
+    for window in range(4):
+        assert np.array_equal(figure.axes[1 + window].images[0].get_array(), masks[window].numpy())
+    assert differ(figure, plot_mask(shift=2))
+    assert differ(figure, plot_mask(selected=1, query=0, key=4))
+    with pytest.raises(ValueError):
+        plot_mask(14, 14, 7, 7)
+
+
+def test_mask_readout_names_the_regions():
+    assert separated_pairs(14, 14, 7, 3, 0) == []
+    assert separated_pairs(14, 14, 7, 3, 1) == [(1, 2, 2 * 28 * 21)]
+    assert "separates region 1" in describe_entry(14, 14, 7, 3, 1, 0, 4) and "region 2" in describe_entry(14, 14, 7, 3, 1, 0, 4)
+    assert "= 0" in describe_entry(14, 14, 7, 3, 1, 0, 3)
+    labels = region_labels(14, 14, 7, 3)
+    masks = shifted_window_mask(14, 14, 7, 3)
+    # every pair named for window 3 comes from tokens whose labels differ where the mask is -100
+    assert {(a, b) for a, b, _ in separated_pairs(14, 14, 7, 3, 3)} == {(4, 5), (4, 7), (4, 8), (5, 7), (5, 8), (7, 8)}
+    assert labels[7:, 7:].unique().tolist() == [4.0, 5.0, 7.0, 8.0] and bool((masks[3] == -100).any())
+
+
+def test_relative_position_figure_shows_the_layers_own_tables():
+    attention = random_attention(7)
+    figure = plot_relative_position(attention, query=10)
+    assert np.array_equal(figure.axes[1].images[0].get_array(), relative_position_index(7).numpy())
+    bias = relative_position_bias(attention.relative_position_bias_table, attention.relative_position_index).detach()
+    head_axes = [ax for ax in figure.axes if ax.get_title().startswith("head")]
+    assert len(head_axes) == 3
+    for head, ax in enumerate(head_axes):
+        assert np.allclose(ax.images[0].get_array(), bias[head, 10].reshape(7, 7).numpy())
+    assert differ(figure, plot_relative_position(attention, query=11))
+    assert differ(plot_relative_position(window_size=3), plot_relative_position(window_size=4))
+    with pytest.raises(ValueError):
+        plot_relative_position(attention, query=49)
+
+
+def test_receptive_field_figure_shows_the_exact_field(tiny_model):
+    figure = plot_receptive_field(3, (5, 9), "swin", tiny_model)
+    field = receptive_field((2, 4), 1, 0, tiny_model.config).numpy()  # block 3 = stage 2, block 1
+    photo = sample_photo_array(112)
+    dim = np.kron(np.where(field, 1.0, 0.25), np.ones((4, 4)))[..., None]
+    assert np.allclose(figure.axes[0].images[0].get_array(), photo * dim)
+    assert f"{int(field.sum())} of 784 patches" in figure.axes[0].get_title()
+    assert differ(figure, plot_receptive_field(4, (5, 9), "swin", tiny_model))
+    assert differ(figure, plot_receptive_field(3, (5, 9), "wmsa", tiny_model))
+    assert differ(figure, plot_receptive_field(3, (5, 9), "vit", tiny_model, show_effective=False))
+    with pytest.raises(ValueError):
+        plot_receptive_field(13, (0, 0), model=tiny_model)
+
+
+def test_complexity_figure_plots_the_measurements_and_the_formulas():
+    sides, channels, window = (8, 16, 24), 16, 4
+    figure = plot_complexity(sides, channels, window, num_heads=2)
+    measured = measure_attention_layers(sides, channels, window, 2)
+    lines = {line.get_label(): line for line in figure.axes[0].lines}
+    msa_points = next(line for label, line in lines.items() if label.startswith("global MSA: measured"))
+    wmsa_points = next(line for label, line in lines.items() if label.startswith("W-MSA: measured"))
+    assert list(msa_points.get_ydata()) == [flops / 2 for flops in measured["flops_msa"]]
+    assert list(wmsa_points.get_ydata()) == [flops / 2 for flops in measured["flops_wmsa"]]
+    # FLOPs counted by torch, halved, are the paper's formulas exactly
+    assert list(msa_points.get_ydata()) == [msa_cost(s, s, channels) for s in sides]
+    assert list(wmsa_points.get_ydata()) == [wmsa_cost(s, s, channels, window) for s in sides]
+    assert "slope 1.00" in wmsa_points.get_label()
+    assert differ(figure, plot_complexity(sides, 32, window, num_heads=2))
+    with pytest.raises(ValueError):
+        plot_complexity((10, 20), 16, 4)
+
+
+def test_attention_maps_come_from_the_block(tiny_model):
+    image = sample_photo(112)
+    placed, window_row = attention_map(tiny_model, image, 0, 0, 0, (3, 4))
+    assert window_row.shape == (7, 7) and np.isclose(window_row.sum(), 1.0)
+    assert np.isfinite(placed[:7, :7]).all() and np.isnan(placed[7:, :]).all()  # W-MSA: the query's own window
+    # a shifted block: the corner token's window also holds the far corners, which get ~0 weight
+    placed, _ = attention_map(tiny_model, image, 0, 1, 0, (0, 0))
+    assert np.isfinite(placed[-1, -1]) and placed[-1, -1] < 1e-30 and placed[0, 0] > 1e-3
+    figure = plot_attention_maps(tiny_model, image, 0, 1, 0, (0, 0))
+    assert differ(figure, plot_attention_maps(tiny_model, image, 0, 1, 0, (10, 10)))
