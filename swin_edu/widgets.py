@@ -152,7 +152,7 @@ def mask_explorer() -> Explorer:
     controls = {
         "height": _slider("height H", 14, 2, 28),
         "width": _slider("width W", 14, 2, 28),
-        "window_size": _slider("window M", 7, 1, 14),
+        "window_size": _slider("window M", 7, 1, 28),
         "shift": _slider("shift s", 3, 0, 13),
         "window": _slider("which window", 0, 0, 15),
         "query": _slider("query token", 0, 0, 48),
