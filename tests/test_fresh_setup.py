@@ -1,0 +1,126 @@
+"""The README's two commands, tried as a new user tries them: from a fresh clone, into a new virtual environment.
+
+`git clone` the repository's committed HEAD into a temporary folder, then, in the clone:
+1. `make lab` (with VENV in the temporary folder): it must set everything up from nothing (a new venv, pip
+   install; about 2-3 minutes, pip takes torch from local wheels or its cache), start JupyterLab and serve the
+   course: /lab answers, and the contents API lists every notebook of notebooks/.
+2. `make test`: the README's test command must pass. It runs on a small subset (one unit-test file, one notebook
+   under nbval, the RISE browser test), chosen through PYTEST_ADDOPTS, so that the command is exactly the
+   README's: running the whole suite again, recursively, would double the CI's time.
+Any step the README forgets (a package, a file, a command) fails here. Uncommitted changes are not part of
+the clone. Logs go to test-artifacts/fresh-setup/. Select or deselect with `-m fresh_setup` / `-m "not fresh_setup"`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts" / "fresh-setup"
+SETUP_AND_START_TIMEOUT_S = 1200  # a new venv with torch: ~3 minutes here; a slow disk or network, much more
+TEST_TIMEOUT_S = 900
+SUBSET = "tests/test_windows.py notebooks/00_overview.ipynb tests/browser/test_slides.py"
+
+
+def new_user_environment(home: Path, venv: Path) -> dict[str, str]:
+    """This process's environment without any trace of the developer's venv or test settings."""
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "MPLBACKEND", "PYTHONPATH", "PYTEST_ADDOPTS"}}
+    developer_bin = str(Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin")
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != developer_bin)
+    env.update(
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+        BROWSER="true",  # `make lab` opens a browser; on this headless machine the `true` command stands in
+    )
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.status, response.read()
+
+
+def wait_for_server(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + SETUP_AND_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"`make lab` exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            if get(url)[0] == 200:
+                return
+        except OSError:
+            time.sleep(3)
+    pytest.fail(f"`make lab` did not serve within {SETUP_AND_START_TIMEOUT_S} s:\n{log.read_text()[-4000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM to make and the JupyterLab it started (one process group)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+@pytest.mark.fresh_setup
+@pytest.mark.timeout(SETUP_AND_START_TIMEOUT_S + TEST_TIMEOUT_S + 120)
+def test_the_readme_commands_work_from_a_fresh_clone(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "make lab" in readme and "make test" in readme, "README.md must give the two commands `make lab`, `make test`"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    clone, venv = tmp_path / "swin-edu", tmp_path / "venv"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=300)
+    env = new_user_environment(tmp_path, venv)
+
+    # 1. make lab: set-up on first use, then JupyterLab serving notebooks/
+    port, token = free_port(), secrets.token_hex(16)
+    lab_env = {**env, "JUPYTER_PORT": str(port), "JUPYTER_TOKEN": token}
+    lab_log = ARTIFACTS / "make-lab.log"
+    with lab_log.open("w") as log:
+        lab = subprocess.Popen(
+            ["make", "lab", f"VENV={venv}"], cwd=clone, env=lab_env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_for_server(f"http://127.0.0.1:{port}/api/status?token={token}", lab, lab_log)
+        status, page = get(f"http://127.0.0.1:{port}/lab?token={token}")
+        assert status == 200 and b"JupyterLab" in page
+        _, listing = get(f"http://127.0.0.1:{port}/api/contents/?token={token}")
+        served = sorted(item["name"] for item in json.loads(listing)["content"] if item["type"] == "notebook")
+        expected = sorted(path.name for path in (clone / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+        assert expected and set(expected) <= set(served), f"JupyterLab serves {served}, the course is {expected}"
+    finally:
+        stop(lab)
+    assert (venv / "bin" / "python").exists(), "`make lab` did not create the virtual environment at VENV"
+
+    # 2. make test, on a subset (see the module docstring)
+    test_log = ARTIFACTS / "make-test.log"
+    result = subprocess.run(
+        ["make", "test", f"VENV={venv}"], cwd=clone, env={**env, "PYTEST_ADDOPTS": SUBSET},
+        capture_output=True, text=True, timeout=TEST_TIMEOUT_S,
+    )  # fmt: skip
+    test_log.write_text(result.stdout + result.stderr)
+    assert result.returncode == 0, f"`make test` failed:\n{(result.stdout + result.stderr)[-4000:]}"
+    summary = result.stdout.strip().splitlines()[-1]  # "===== 9 passed in 61.2s ====="
+    assert re.fullmatch(r"=+ \d+ passed(, \d+ warnings?)? in .*", summary), f"`make test` ended with {summary!r}"
