@@ -6,6 +6,7 @@ import pytest
 import torch
 from einops import rearrange
 
+from swin_edu import swin_t
 from swin_edu.exercises import blocks
 
 
@@ -56,8 +57,6 @@ def test_stage_shapes_swin_b_384(capsys):
 
 
 def test_stage_shapes_of_swin_t_on_the_meta_device():
-    from swin_edu import swin_t
-
     with torch.device("meta"):
         model = swin_t()
     assert blocks.stage_shapes(model, 224, 224) == [(56, 56, 96), (28, 28, 192), (14, 14, 384), (7, 7, 768)]
@@ -68,3 +67,49 @@ def test_merging_parameters(capsys):
     assert verdict(capsys) == "Correct"
     assert not blocks.check_merging_parameters(4 * 96 * 2 * 96)  # forgot the LayerNorm
     assert not blocks.check_merging_parameters(None)
+
+
+# notebook 06: the whole model
+
+
+def test_parameters_10_classes(capsys):
+    from swin_edu.exercises import model
+
+    with torch.device("meta"):
+        imagenet = model.count_parameters(swin_t())
+    assert model.check_parameters_10_classes(imagenet - (768 * 1000 + 1000) + (768 * 10 + 10))
+    assert verdict(capsys) == "Correct"
+    assert not model.check_parameters_10_classes(imagenet - 768 * 990)  # forgot the bias
+    assert not model.check_parameters_10_classes(None)
+    assert "Hint:" in verdict(capsys)
+
+
+def test_pyramid_shapes_320x480(capsys):
+    from swin_edu.exercises import model
+
+    right = [(96, 80, 120), (192, 40, 60), (384, 20, 30), (768, 10, 15)]
+    assert model.check_pyramid_shapes_320x480(right)
+    assert verdict(capsys) == "Correct"
+    channels_last = [(h, w, c) for c, h, w in right]
+    assert not model.check_pyramid_shapes_320x480(channels_last)
+    assert "another order" in verdict(capsys)
+    assert not model.check_pyramid_shapes_320x480(right[:3])
+    assert "4 levels" in verdict(capsys)
+    assert not model.check_pyramid_shapes_320x480("shapes")
+
+
+def test_adapt_to_window(capsys):
+    from swin_edu.exercises import model
+    from swin_edu.position import resize_bias_table
+
+    def adapt(state_dict, window):
+        return {k: resize_bias_table(v, window) if k.endswith("relative_position_bias_table") else v for k, v in state_dict.items()}
+
+    assert model.check_adapt_to_window(adapt)
+    assert verdict(capsys) == "Correct"
+    assert not model.check_adapt_to_window(lambda state_dict, window: state_dict)
+    assert "does not fit" in verdict(capsys)
+    assert not model.check_adapt_to_window(lambda state_dict, window: {k: 2 * v for k, v in adapt(state_dict, window).items()})
+    assert "other numbers" in verdict(capsys)
+    assert not model.check_adapt_to_window(lambda state_dict, window: list(state_dict))
+    assert "state dict" in verdict(capsys)

@@ -60,17 +60,25 @@ def check_stage_shapes_swin_b_384(answer: object) -> bool:
         model = swin_b(img_size=384, window_size=12)
     expected = stage_shapes(model, 384, 384)
     hint = "the patch embedding divides the side by 4 and gives C = 128; every merge halves the side and doubles C."
+    return check_shape_list(answer, expected, hint, layout="(H, W, C)", level="stage")
+
+
+def check_shape_list(
+    answer: object, expected: list[tuple[int, ...]], hint: str, layout: str, level: str = "stage"
+) -> bool:
+    """Check a list of shapes, one per stage or pyramid level, saying which one is wrong and how."""
     if answer is None:
         return report(False, "shapes is still None.", hint)
     try:
         given = [tuple(int(n) for n in shape) for shape in answer]
     except (TypeError, ValueError):
-        return report(False, "shapes should be a list of four (H, W, C) tuples.", hint)
+        return report(False, f"shapes should be a list of {len(expected)} {layout} tuples.", hint)
     if len(given) != len(expected):
-        return report(False, f"Swin-B has {len(expected)} stages, your list has {len(given)} shapes.", hint)
-    for stage, (mine, right) in enumerate(zip(given, expected), start=1):
+        return report(False, f"there are {len(expected)} {level}s, your list has {len(given)} shapes.", hint)
+    for index, (mine, right) in enumerate(zip(given, expected), start=1):
         if mine != right:
-            return report(False, f"stage {stage}: {mine} is not right.", hint)
+            order = " has the right numbers in another order" if sorted(mine) == sorted(right) else " is not right"
+            return report(False, f"{level} {index}: {mine}{order}; shapes are {layout}.", hint)
     return report(True)
 
 
