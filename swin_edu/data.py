@@ -15,6 +15,7 @@ A missing or malformed folder raises an error that shows the layout the preset e
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +51,7 @@ class DataSpec:
 
 
 SPECS: dict[str, DataSpec] = {
-    "digits": DataSpec(32, 1, 10, (0.2,), (0.3,), "shift", False, "none: shipped with scikit-learn"),
+    "digits": DataSpec(32, 1, 10, (0.31,), (0.32,), "shift", False, "none: shipped with scikit-learn"),
     "cifar10": DataSpec(
         32, 3, 10, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), "shift", True,
         "DIR/cifar-10-batches-py/{data_batch_1..data_batch_5, test_batch, batches.meta} (the python version)",
@@ -86,7 +87,8 @@ def train_transform(spec: DataSpec, randaugment: int = 9, erasing: float = 0.25)
 
     Args:
         spec: the preset's images.
-        randaugment: RandAugment's magnitude (0 to 30; the paper's recipe uses 9 with 2 operations); 0 = off.
+        randaugment: RandAugment's magnitude on a scale of 0 to 10 (the paper's recipe, timm's ``rand-m9``: 9 with
+            2 operations per image); 0 = off.
         erasing: probability of erasing a random rectangle (the paper's recipe: 0.25); 0 = off.
 
     Returns:
@@ -101,7 +103,7 @@ def train_transform(spec: DataSpec, randaugment: int = 9, erasing: float = 0.25)
     if spec.flip:
         steps.append(v2.RandomHorizontalFlip())
     if randaugment:
-        steps.append(v2.RandAugment(num_ops=2, magnitude=randaugment))  # works on uint8 images
+        steps.append(v2.RandAugment(num_ops=2, magnitude=randaugment, num_magnitude_bins=11))  # on uint8 images
     steps += [v2.ToDtype(torch.float32, scale=True), v2.Normalize(spec.mean, spec.std)]
     if erasing:
         steps.append(v2.RandomErasing(p=erasing))
@@ -193,7 +195,7 @@ def cifar_datasets(preset: str, root: str | os.PathLike, train_tf: Callable, val
             cls(root, train=True, transform=train_tf, download=download),
             cls(root, train=False, transform=val_tf, download=False),
         )
-    except (RuntimeError, OSError, KeyError) as error:  # torchvision: "Dataset not found or corrupted"
+    except (RuntimeError, OSError, KeyError, pickle.UnpicklingError) as error:  # "Dataset not found or corrupted"
         raise _missing(preset, root, f"a missing or corrupted file ({error})") from error
 
 
@@ -234,6 +236,7 @@ def build_datasets(
     download: bool = True,
     randaugment: int = 9,
     erasing: float = 0.25,
+    augment: bool = True,
 ) -> tuple[Dataset, Dataset]:
     """The training and validation datasets of a preset, with their transforms.
 
@@ -242,12 +245,14 @@ def build_datasets(
         root: the data folder (not used by ``digits``); ``cifar*`` and ``imagenette`` download into it.
         download: let torchvision download ``cifar10``, ``cifar100`` or ``imagenette`` when it is missing.
         randaugment, erasing: see :func:`train_transform`.
+        augment: False gives the training images the validation transform (no randomness at all).
 
     Returns:
         ``(train, val)``; each item is ``(image (C, img_size, img_size), label)`` and each set has ``.classes``.
     """
     spec = data_spec(preset)
-    train_tf, val_tf = train_transform(spec, randaugment, erasing), eval_transform(spec)
+    val_tf = eval_transform(spec)
+    train_tf = train_transform(spec, randaugment, erasing) if augment else val_tf
     if preset == "digits":
         return digits_datasets(train_tf, val_tf)
     if preset == "imagefolder":

@@ -114,7 +114,7 @@ def plot_confusion_matrix(confusion: torch.Tensor, classes: Sequence[str]) -> Fi
     size = max(4.0, 0.45 * len(classes) + 2)
     figure = Figure(figsize=(size, size), layout="constrained")
     axes = figure.subplots()
-    axes.imshow(confusion, cmap="Blues")
+    axes.imshow(confusion.numpy(), cmap="Blues")
     if len(classes) <= 20:
         ticks = range(len(classes))
         axes.set_xticks(ticks, classes, rotation=90)
