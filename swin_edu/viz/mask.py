@@ -90,7 +90,7 @@ def plot_mask(
     for ax, window in zip(axes[1:], windows):
         image = ax.imshow(masks[window].numpy(), cmap=MASK_CMAP, vmin=-100, vmax=0, interpolation="nearest")
         _region_ticks(ax, token_labels[window])
-        blocked = int((masks[window] == -100).sum())
+        blocked = int((masks[window].numpy() == -100).sum())
         ax.set_title(f"Mask of window {window}\n{blocked} of {masks.shape[1] ** 2} entries are -100", fontsize=10)
         ax.set_xlabel("key token (its region)")
         ax.set_ylabel("query token (its region)")
@@ -109,10 +109,11 @@ def plot_mask(
 def _plot_labels(ax: Axes, labels: torch.Tensor, window_size: int, selected: int | None) -> None:
     """The nine regions, each coloured and numbered, with the windows outlined and numbered."""
     height, width = labels.shape
-    ax.imshow(labels.numpy(), cmap=CATEGORY_CMAP, vmin=-0.5, vmax=8.5, interpolation="nearest")
-    for label in labels.unique().long().tolist():
-        rows, cols = (labels == label).nonzero(as_tuple=True)
-        text_box(ax, float(cols.float().mean()), float(rows.float().mean()), str(label), fontsize=8)
+    labels = labels.numpy()
+    ax.imshow(labels, cmap=CATEGORY_CMAP, vmin=-0.5, vmax=8.5, interpolation="nearest")
+    for label in np.unique(labels):
+        rows, cols = np.nonzero(labels == label)
+        text_box(ax, cols.mean(), rows.mean(), str(int(label)), fontsize=8)
     draw_grid(ax, window_size, height, width, origin=-0.5, colors="black", linewidths=2)
     windows_per_row = width // window_size
     if selected is not None:

@@ -83,13 +83,14 @@ def plot_relative_position(attention: nn.Module | None = None, query: int | None
     index_ax.set_ylabel("query token")
 
     bias = query_bias(attention, query)  # (heads, M, M)
-    limit = float(bias[:heads].abs().max()) or 1.0
+    bias = bias.numpy()
+    limit = float(np.abs(bias[:heads]).max()) or 1.0
     query_row, query_col = divmod(query, window)
     head_axes = []
     for head in range(heads):
         ax = figure.add_subplot(grid[1, head])
         head_axes.append(ax)
-        image = ax.imshow(bias[head].numpy(), cmap=SIGNED_CMAP, vmin=-limit, vmax=limit, interpolation="nearest")
+        image = ax.imshow(bias[head], cmap=SIGNED_CMAP, vmin=-limit, vmax=limit, interpolation="nearest")
         ax.plot(query_col, query_row, marker="*", markersize=12, markerfacecolor="white", markeredgecolor="black")
         cell_ticks(ax, window, window, max(1, window // 3))
         ax.set_title(f"head {head}: bias to each key", fontsize=9)

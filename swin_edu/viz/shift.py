@@ -66,7 +66,7 @@ def plot_shift(height: int = 8, width: int = 8, window_size: int = 4, shift: int
     )
     for ax, key, title in zip(axes, ("before", "shifted", "restored"), titles):
         ids = stages[key]
-        _draw_tokens(ax, ids, origin[ids], write_ids=key != "restored" and height * width <= 100)
+        _draw_tokens(ax, ids.numpy(), origin[ids].numpy(), write_ids=key != "restored" and height * width <= 100)
         draw_grid(ax, window_size, height, width, origin=-0.5, colors="black", linewidths=2.2)
         ax.set_title(title, fontsize=10)
     draw_grid(axes[0], window_size, height, width, offset=shift, origin=-0.5, colors=OKABE_ITO["blue"], linewidths=2.2, linestyles="--")
@@ -75,15 +75,18 @@ def plot_shift(height: int = 8, width: int = 8, window_size: int = 4, shift: int
     return figure
 
 
-def _draw_tokens(ax: Axes, ids: torch.Tensor, regions: torch.Tensor, write_ids: bool) -> None:
-    """Tokens as cells coloured and hatched by the region they came from, each region lettered, ids written."""
+def _draw_tokens(ax: Axes, ids: np.ndarray, regions: np.ndarray, write_ids: bool) -> None:
+    """Tokens as cells coloured and hatched by the region they came from, each region lettered, ids written.
+
+    (numpy, not torch, for these tiny arrays: a torch reduction wakes its thread pool, slow on a busy CPU)
+    """
     height, width = ids.shape
     ax.imshow(np.zeros((height, width)), cmap="gray", vmin=-1, vmax=0)  # white background, sets the extent
     for region in (1, 2, 3):
-        cells = (regions == region).nonzero()
+        cells = np.argwhere(regions == region)  # (n, 2): row, col
         if len(cells) == 0:
             continue
-        (top, left), (bottom, right) = cells.min(0).values.tolist(), cells.max(0).values.tolist()
+        (top, left), (bottom, right) = cells.min(0), cells.max(0)
         ax.add_patch(
             Rectangle(
                 (left - 0.5, top - 0.5), right - left + 1, bottom - top + 1,
@@ -92,7 +95,7 @@ def _draw_tokens(ax: Axes, ids: torch.Tensor, regions: torch.Tensor, write_ids: 
         )
         text_box(ax, (left + right) / 2, (top + bottom) / 2, "ABC"[region - 1], fontsize=11)
     if write_ids:
-        label_cells(ax, ids.numpy(), fontsize=8)
+        label_cells(ax, ids, fontsize=8)
     cell_ticks(ax, height, width, max(1, (max(height, width) + 7) // 8))
     ax.set_xlabel("column (token)")
     ax.set_ylabel("row (token)")
