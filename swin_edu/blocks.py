@@ -14,7 +14,15 @@ from torch import nn
 
 from swin_edu.attention import WindowAttention
 from swin_edu.patches import PatchMerging
-from swin_edu.windows import cyclic_shift, reverse_cyclic_shift, shifted_window_mask, window_partition, window_reverse
+from swin_edu.windows import (
+    alternating_shift,
+    cyclic_shift,
+    effective_shift,
+    reverse_cyclic_shift,
+    shifted_window_mask,
+    window_partition,
+    window_reverse,
+)
 
 
 class Mlp(nn.Module):
@@ -101,9 +109,7 @@ class SwinBlock(nn.Module):
 
     def shifts_for(self, padded_height: int, padded_width: int) -> tuple[int, int]:
         """The shift along each axis: none along an axis that a single window already covers (official code)."""
-        shift_h = self.shift_size if padded_height > self.window_size else 0
-        shift_w = self.shift_size if padded_width > self.window_size else 0
-        return shift_h, shift_w
+        return effective_shift(padded_height, padded_width, self.window_size, self.shift_size)
 
     def shift_mask(self, padded_height: int, padded_width: int, shift: tuple[int, int], device) -> torch.Tensor | None:
         """The ``(nW, N, N)`` mask for this size, cached in the ``attn_mask`` buffer; None when nothing is shifted."""
@@ -180,7 +186,7 @@ class SwinStage(nn.Module):
                     dim,
                     num_heads,
                     window_size,
-                    shift_size=0 if i % 2 == 0 else window_size // 2,
+                    shift_size=alternating_shift(i, window_size),
                     mlp_ratio=mlp_ratio,
                     qkv_bias=qkv_bias,
                     drop=drop,

@@ -20,10 +20,17 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from einops import rearrange, repeat
-from torch import nn
 
 from swin_edu.model import SwinConfig, SwinTransformer
-from swin_edu.windows import cyclic_shift, reverse_cyclic_shift, shifted_window_mask, window_partition, window_reverse
+from swin_edu.windows import (
+    alternating_shift,
+    cyclic_shift,
+    effective_shift,
+    reverse_cyclic_shift,
+    shifted_window_mask,
+    window_partition,
+    window_reverse,
+)
 
 MODES: tuple[str, ...] = ("swin", "wmsa", "vit")
 
@@ -47,17 +54,10 @@ def block_positions(depths: tuple[int, ...]) -> list[tuple[int, int]]:
 
 
 def block_shift_size(block: int, window_size: int, mode: str = "swin") -> int:
-    """The shift s of a block in a stage: odd blocks shift by M // 2 (as ``SwinStage`` builds them) in "swin" mode."""
+    """The shift s of a block in a stage: as ``SwinStage`` builds them in "swin" mode, none otherwise."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    return window_size // 2 if mode == "swin" and block % 2 == 1 else 0
-
-
-def effective_shift(padded_height: int, padded_width: int, window_size: int, shift_size: int) -> tuple[int, int]:
-    """The shift along each axis, as ``SwinBlock.shifts_for``: none along an axis a single window already covers."""
-    shift_h = shift_size if padded_height > window_size else 0
-    shift_w = shift_size if padded_width > window_size else 0
-    return shift_h, shift_w
+    return alternating_shift(block, window_size) if mode == "swin" else 0
 
 
 def spread_through_block(field: torch.Tensor, window_size: int, shift_size: int) -> torch.Tensor:

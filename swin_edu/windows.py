@@ -56,6 +56,22 @@ def window_reverse(windows: torch.Tensor, window_size: int, height: int, width: 
     )
 
 
+def alternating_shift(block_index: int, window_size: int) -> int:
+    """The shift of block ``block_index`` in a stage: 0 (W-MSA) for even blocks, M // 2 (SW-MSA) for odd ones."""
+    return 0 if block_index % 2 == 0 else window_size // 2
+
+
+def effective_shift(padded_height: int, padded_width: int, window_size: int, shift_size: int) -> tuple[int, int]:
+    """The shift actually applied along each axis: none along an axis that a single window already covers.
+
+    As in the official code (and per axis, as in torchvision): a 7 x 7 map with M = 7 is one window, and
+    shifting it would only move tokens around the border.
+    """
+    shift_h = shift_size if padded_height > window_size else 0
+    shift_w = shift_size if padded_width > window_size else 0
+    return shift_h, shift_w
+
+
 def cyclic_shift(x: torch.Tensor, shift_size: int | tuple[int, int]) -> torch.Tensor:
     """Roll a feature map ``(B, H, W, C)`` up and to the left by ``shift_size`` tokens (paper Figure 4).
 

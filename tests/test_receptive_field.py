@@ -3,16 +3,15 @@
 import pytest
 import torch
 
-from swin_edu.blocks import SwinBlock
 from swin_edu.model import SwinConfig, SwinTransformer
 from swin_edu.receptive_field import (
     block_positions,
     effective_receptive_field,
-    effective_shift,
     receptive_field,
     spread_through_merging,
     stage_sizes,
 )
+from swin_edu.windows import effective_shift
 
 SWIN_T = SwinConfig()
 
@@ -87,10 +86,10 @@ def test_vit_is_global_after_the_first_block():
     assert bool(receptive_field((5, 9), 0, 0, mode="vit").all())
 
 
-def test_effective_shift_matches_the_block():
-    for height, width in [(56, 56), (7, 7), (14, 7), (7, 21)]:
-        block = SwinBlock(dim=4, num_heads=1, window_size=7, shift_size=3)
-        assert effective_shift(height, width, 7, 3) == block.shifts_for(height, width)
+def test_no_shift_along_an_axis_that_one_window_covers():
+    expected = {(56, 56): (3, 3), (7, 7): (0, 0), (14, 7): (3, 0), (7, 21): (0, 3)}
+    for (height, width), shifts in expected.items():
+        assert effective_shift(height, width, 7, 3) == shifts
 
 
 def test_merging_maps_a_token_to_its_2x2_group_and_crops_padding():
