@@ -30,7 +30,7 @@ WIDGET_CONTROLS = (
 FIGURES = ".jp-RenderedImage img, .widget-image, .jupyter-matplotlib-figure canvas, canvas"
 # what a widget looks like when its front-end extension is missing or broken
 BROKEN_WIDGET_TEXT = ("Loading widget...", "Error displaying widget", "model not found", "Failed to load model")
-WIDGET_REPR = re.compile(r"^\s*\w+\((children|value|description|layout|options)=", re.M)
+WIDGET_REPR = re.compile(r"^\s*\w+\((children|value|description|layout|options)=", re.MULTILINE)
 
 # Every cell of the notebook in front: the model's view (source, execution, output types) and what is rendered.
 READ_CELLS_JS = """([controls, figures]) => {
@@ -146,7 +146,9 @@ class NotebookPage:
     def fail_on_dialog(self) -> None:
         dialog = self.page.locator(DIALOG)
         if dialog.count():
-            raise AssertionError(f"{self.name}: JupyterLab shows a dialog a student must answer: {dialog.first.inner_text()!r}")
+            raise AssertionError(
+                f"{self.name}: JupyterLab shows a dialog a student must answer: {dialog.first.inner_text()!r}"
+            )
 
     def menu(self, top: str, item: str) -> None:
         """Click `top` in the menu bar, then `item` in the menu that opens."""
@@ -209,7 +211,7 @@ class NotebookPage:
         return locator.screenshot(path=self.artifacts / f"{Path(self.name).stem}-{label}.png", animations="disabled")
 
 
-TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^(\w+\.)*\w*(Error|Exception)\b", re.M)
+TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^(\w+\.)*\w*(Error|Exception)\b", re.MULTILINE)
 
 
 def problems(cells: list[Cell]) -> list[str]:

@@ -61,7 +61,7 @@ def operate(control: Locator, backwards: bool = False) -> str:
     if "widget-slider" in classes:
         handle, readout = control.locator(".noUi-handle"), control.locator(".widget-readout")
         before = readout.inner_text()
-        for key in (["ArrowLeft", "ArrowRight"] if backwards else ["ArrowRight", "ArrowLeft"]):
+        for key in ["ArrowLeft", "ArrowRight"] if backwards else ["ArrowRight", "ArrowLeft"]:
             handle.focus()
             handle.press(key)
             if readout.inner_text() != before:
@@ -104,7 +104,9 @@ def test_every_control_of_the_explorer_answers_on_screen(explorers: NotebookPage
     output = explorer_output(explorers, name)
     figure, readout = output.locator(FIGURE), output.locator(READOUT)
     controls = output.locator(CONTROLS)
-    assert figure.count() == 1 and controls.count() > 0, f"{name}: {figure.count()} figures, {controls.count()} controls"
+    assert figure.count() == 1 and controls.count() > 0, (
+        f"{name}: {figure.count()} figures, {controls.count()} controls"
+    )
     explorers.screenshot(output, f"{name}-initial")
     save_readme_figure(output.locator(".jp-OutputArea-output").first, name)  # without the prompt
 
@@ -116,12 +118,14 @@ def test_every_control_of_the_explorer_answers_on_screen(explorers: NotebookPage
         before = explorers.screenshot(figure, f"{name}-{i}-before")
         action = operate(control)
         redrawn = explorers.wait_for(
-            lambda: REFUSAL in readout.inner_text() or figure.screenshot(animations="disabled") != before,
+            lambda before=before: REFUSAL in readout.inner_text() or figure.screenshot(animations="disabled") != before,
             timeout_s=REDRAW_TIMEOUT_S,
         )
         explorers.screenshot(output, f"{name}-{i}-after")
         refused = REFUSAL in readout.inner_text()
-        outcomes[label] = f"{action}: " + ("refused, and says why" if refused else "figure changed" if redrawn else "NOTHING")
+        outcomes[label] = f"{action}: " + (
+            "refused, and says why" if refused else "figure changed" if redrawn else "NOTHING"
+        )
         if refused:  # put it back, so that the next control starts from a possible setting
             operate(control, backwards=True)
             assert explorers.wait_for(lambda: REFUSAL not in readout.inner_text(), REDRAW_TIMEOUT_S), outcomes

@@ -19,7 +19,11 @@ def slide_headings(notebook: Path) -> list[str]:
     """The first line of each markdown cell that starts a slide, without its leading '#'s."""
     cells = json.loads(notebook.read_text())["cells"]
     starts = [c for c in cells if c["metadata"].get("slideshow", {}).get("slide_type") == "slide"]
-    return [re.sub(r"^#+\s*", "", "".join(c["source"]).strip().splitlines()[0]) for c in starts if c["cell_type"] == "markdown"]
+    return [
+        re.sub(r"^#+\s*", "", "".join(c["source"]).strip().splitlines()[0])
+        for c in starts
+        if c["cell_type"] == "markdown"
+    ]
 
 
 @pytest.mark.parametrize("name", ["00_overview.ipynb"])
