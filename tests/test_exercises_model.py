@@ -113,3 +113,39 @@ def test_adapt_to_window(capsys):
     assert "other numbers" in verdict(capsys)
     assert not model.check_adapt_to_window(lambda state_dict, window: list(state_dict))
     assert "state dict" in verdict(capsys)
+
+
+# notebook 07: receptive field
+
+
+def test_corner_and_inner(capsys):
+    from swin_edu.exercises import receptive_field
+
+    assert receptive_field.check_corner_and_inner(49, 196)
+    assert verdict(capsys) == "Correct"
+    assert not receptive_field.check_corner_and_inner(196, 196)  # forgot the mask at the corner
+    assert "corner = 196" in verdict(capsys)
+    assert not receptive_field.check_corner_and_inner(49, None)
+    assert not receptive_field.check_corner_and_inner(49.0, 196)
+
+
+def test_wmsa_stage_fields(capsys):
+    from swin_edu.exercises import receptive_field
+
+    assert receptive_field.check_wmsa_stage_fields([49, 196, 784, 3136])
+    assert verdict(capsys) == "Correct"
+    assert not receptive_field.check_wmsa_stage_fields([49, 98, 196, 392])
+    assert "stage 2" in verdict(capsys)
+    assert not receptive_field.check_wmsa_stage_fields(None)
+
+
+def test_field_through_merging(capsys):
+    from swin_edu.exercises import receptive_field
+
+    assert receptive_field.check_field_through_merging(lambda f: f.repeat_interleave(2, 0).repeat_interleave(2, 1))
+    assert verdict(capsys) == "Correct"
+    assert not receptive_field.check_field_through_merging(lambda f: f.repeat(2, 2))  # tiles instead of groups
+    assert "different values" in verdict(capsys)
+    assert not receptive_field.check_field_through_merging(lambda f: f.float().repeat_interleave(2, 0).repeat_interleave(2, 1))
+    assert "bool" in verdict(capsys)
+    assert not receptive_field.check_field_through_merging(None)
