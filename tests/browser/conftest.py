@@ -79,8 +79,12 @@ def write_lab_settings(settings_dir: Path) -> None:
 
 
 def copy_notebooks(destination: Path) -> Path:
-    """The course's notebooks and this folder's test notebooks, side by side in one throw-away folder."""
-    shutil.copytree(ROOT / "notebooks", destination, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    """The course's notebooks and this folder's test notebooks, side by side in one throw-away folder.
+
+    What the notebooks leave behind when run here (checkpoints, training runs, git-ignored) is not copied:
+    the browser sees notebooks/ as a fresh clone has it.
+    """
+    shutil.copytree(ROOT / "notebooks", destination, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "runs", "data"))
     for notebook in HERE.glob("*.ipynb"):
         shutil.copy(notebook, destination / notebook.name)
     return destination
