@@ -84,7 +84,9 @@ def copy_notebooks(destination: Path) -> Path:
     What the notebooks leave behind when run here (checkpoints, training runs, git-ignored) is not copied:
     the browser sees notebooks/ as a fresh clone has it.
     """
-    shutil.copytree(ROOT / "notebooks", destination, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "runs", "data"))
+    shutil.copytree(
+        ROOT / "notebooks", destination, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "runs", "data")
+    )
     for notebook in HERE.glob("*.ipynb"):
         shutil.copy(notebook, destination / notebook.name)
     return destination
