@@ -30,6 +30,7 @@ WIDGET_CONTROLS = (
 FIGURES = ".jp-RenderedImage img, .widget-image, .jupyter-matplotlib-figure canvas, canvas"
 # what a widget looks like when its front-end extension is missing or broken
 BROKEN_WIDGET_TEXT = ("Loading widget...", "Error displaying widget", "model not found", "Failed to load model")
+INTERACTIVE = re.compile(r"\b\w+_explorer\(|\binteract\(")  # cells that show controls driving a figure
 WIDGET_REPR = re.compile(r"^\s*\w+\((children|value|description|layout|options)=", re.MULTILINE)
 
 # Every cell of the notebook in front: the model's view (source, execution, output types) and what is rendered.
@@ -56,7 +57,7 @@ READ_CELLS_JS = """([controls, figures]) => {
         };
     });
 }"""
-KERNEL_STATUS_JS = "() => window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel?.status ?? 'none'"
+KERNEL_STATUS_JS = "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status ?? 'none'"
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,8 @@ def problems(cells: list[Cell]) -> list[str]:
     - an error output in the notebook, or a traceback rendered anywhere (also inside a widget's output, where
       the errors of slider callbacks appear);
     - a widget that did not render: its placeholder text ("Loading widget...", "Error displaying widget") or
-      its plain-text repr ("IntSlider(value=...)") on screen instead of controls;
+      its plain-text repr ("IntSlider(value=...)") on screen instead of controls; an explorer (or `interact`)
+      cell without both its controls and its figure;
     - an image output without an image on screen.
     """
     found = []
@@ -240,6 +242,12 @@ def problems(cells: list[Cell]) -> list[str]:
                 found.append(f"{cell.describe()}: a widget shown as text: {output.text[:120]!r}")
         if cell.widget_outputs and not any(output.widgets for output in cell.rendered):
             found.append(f"{cell.describe()}: {cell.widget_outputs} widget output(s), none rendered")
+        if (
+            cell.runnable
+            and INTERACTIVE.search(cell.source)
+            and not any(o.controls and o.figures for o in cell.rendered)
+        ):
+            found.append(f"{cell.describe()}: an explorer without its controls and figure on screen")
         images = sum("image/png" in o["mimes"] or "image/svg+xml" in o["mimes"] for o in cell.outputs)
         if images > sum(output.figures for output in cell.rendered):
             found.append(f"{cell.describe()}: {images} image output(s), fewer on screen")

@@ -48,6 +48,7 @@ def test_the_checks_see_what_goes_wrong(notebook: NotebookPage) -> None:
     notebook.run_all(timeout_s=DEFAULT_RUN_TIMEOUT_S)
     found = "\n".join(problems(notebook.cells()))
     assert "traceback on screen" in found and "ValueError: a slider callback that fails" in found, found
+    assert "an explorer without its controls and figure" in found, found  # the failing callback drew nothing
     assert "a widget shown as text" in found, found
     assert "error ZeroDivisionError" in found, found
     assert "did not run" in found, found
