@@ -1,10 +1,17 @@
-"""How long each explorer takes to redraw: build the figure and render it to the PNG the widget shows.
+"""How long each explorer takes to redraw after a student moves one control.
 
-    python benchmarks/bench_explorers.py [--repeats 7]
+    python benchmarks/bench_explorers.py [--repeats 9] [--only mask_explorer ...]
 
-Prints, per explorer, the median wall time and the median CPU time of this process over several redraws that
-alternate between two settings (target: under 200 ms each). The first call of each explorer (warm-up:
-imports, photo, cached measurements and gradients) is reported separately and not counted.
+Target (issue 3): every redraw under 200 ms on the course's 2-core CPU; we aim for under 120 ms of CPU time.
+
+A redraw is what the live widget does when a control changes: the explorer's readout, a brand-new figure from
+``swin_edu.viz`` and its PNG for the ``ipywidgets.Image``. Each explorer is driven through its real controls
+(``swin_edu.widgets``), cycling through a few settings so that every timed redraw draws a different figure.
+
+The warm-up visits every setting once and is reported separately ("first"): it pays for imports, the photo, and
+the package values the explorers remember (measured FLOPs and times, the gradients of the effective field).
+After it, the median wall time and the median CPU time of this process (``time.process_time``) are printed.
+CPU time is the figure to judge by when other jobs share the machine; wall time shows what a student waits.
 """
 
 from __future__ import annotations
@@ -17,47 +24,62 @@ from collections.abc import Callable
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from matplotlib.figure import Figure  # noqa: E402
+from swin_edu import widgets
 
-from swin_edu.viz import (  # noqa: E402
-    plot_complexity,
-    plot_mask,
-    plot_receptive_field,
-    plot_relative_position,
-    plot_shift,
-    plot_windows,
-)
-from swin_edu.viz.style import figure_png  # noqa: E402
+TARGET_MS = 200.0
+AIM_MS = 120.0
 
-# two settings per explorer, as a student toggling one control
-EXPLORERS: dict[str, tuple[Callable[[], Figure], Callable[[], Figure]]] = {
-    "window_explorer": (lambda: plot_windows(stage=1), lambda: plot_windows(stage=2)),
-    "shift_explorer": (lambda: plot_shift(shift=2), lambda: plot_shift(shift=1)),
-    "mask_explorer": (lambda: plot_mask(), lambda: plot_mask(shift=2)),
-    "relative_position_explorer": (lambda: plot_relative_position(query=24), lambda: plot_relative_position(query=10)),
-    "receptive_field_explorer": (lambda: plot_receptive_field(2), lambda: plot_receptive_field(3)),
-    "complexity_explorer": (lambda: plot_complexity(channels=96), lambda: plot_complexity(channels=48)),
+# per explorer: settings a student steps through (in a cycle, each differs from the one before, the first from
+# the explorer's default)
+SETTINGS: dict[str, tuple[Callable[[], widgets.Explorer], list[dict]]] = {
+    "window_explorer": (widgets.window_explorer, [{"stage": 2}, {"window_size": 4}, {"stage": 1}, {"window_size": 7}]),
+    "shift_explorer": (widgets.shift_explorer, [{"shift": 1}, {"shift": 3}, {"shift": 0}, {"shift": 2}]),
+    "mask_explorer": (widgets.mask_explorer, [{"shift": 2}, {"window": 1}, {"shift": 1}, {"window": 0}, {"shift": 3}]),
+    "relative_position_explorer": (widgets.relative_position_explorer, [{"query": 10}, {"query": 0}, {"query": 48}, {"query": 24}]),
+    "receptive_field_explorer": (
+        widgets.receptive_field_explorer,
+        [{"block_number": 3}, {"block_number": 4}, {"mode": "wmsa"}, {"block_number": 2}, {"mode": "swin"}],
+    ),
+    "complexity_explorer": (widgets.complexity_explorer, [{"channels": 48}, {"channels": 96}]),
 }
 
 
-def redraw(plot: Callable[[], Figure]) -> tuple[float, float]:
-    """Wall and CPU seconds of one redraw: the figure and its PNG."""
+def change(explorer: widgets.Explorer, setting: dict) -> tuple[float, float]:
+    """Wall and CPU seconds of one control change: the explorer redraws (readout, figure, PNG)."""
+    before = explorer.redraws
     wall, cpu = time.perf_counter(), time.process_time()
-    figure_png(plot())
-    return time.perf_counter() - wall, time.process_time() - cpu
+    for name, value in setting.items():
+        explorer.controls[name].value = value
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if explorer.message or explorer.redraws == before:
+        raise RuntimeError(f"setting {setting} did not redraw: {explorer.message or 'value unchanged'}")
+    return wall, cpu
+
+
+def bench(make: Callable[[], widgets.Explorer], settings: list[dict], repeats: int) -> tuple[float, float, float]:
+    """Seconds of warm-up (building the explorer, every setting once), median wall and median CPU of a redraw."""
+    start = time.perf_counter()
+    explorer = make()
+    for setting in settings:
+        change(explorer, setting)
+    first = time.perf_counter() - start
+    times = [change(explorer, settings[i % len(settings)]) for i in range(repeats)]
+    return first, statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=9, help="timed redraws per explorer (at least 7)")
+    parser.add_argument("--only", nargs="*", choices=list(SETTINGS), help="benchmark only these explorers")
     args = parser.parse_args()
-    print(f"{'explorer':<28} {'first (s)':>9} {'median wall (ms)':>17} {'median CPU (ms)':>16}  target < 200 ms")
-    for name, settings in EXPLORERS.items():
-        first = sum(redraw(plot)[0] for plot in settings)  # warm-up: fills every cache
-        times = [redraw(settings[i % 2]) for i in range(args.repeats)]
-        wall = statistics.median(t[0] for t in times) * 1000
-        cpu = statistics.median(t[1] for t in times) * 1000
-        print(f"{name:<28} {first:>9.2f} {wall:>17.0f} {cpu:>16.0f}  {'ok' if wall < 200 else 'SLOW'}")
+    print(f"median of {args.repeats} redraws; target < {TARGET_MS:.0f} ms per redraw (aim < {AIM_MS:.0f} ms CPU)")
+    print(f"{'explorer':<28} {'first (s)':>9} {'wall (ms)':>10} {'CPU (ms)':>9}")
+    for name, (make, settings) in SETTINGS.items():
+        if args.only and name not in args.only:
+            continue
+        first, wall, cpu = bench(make, settings, args.repeats)
+        verdict = "ok" if cpu * 1000 < TARGET_MS else "SLOW"
+        print(f"{name:<28} {first:>9.2f} {wall * 1000:>10.0f} {cpu * 1000:>9.0f}  {verdict}", flush=True)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,15 @@ Figure), ``image`` (the PNG widget), ``readout`` (HTML), ``message`` (the refusa
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import ipywidgets as widgets
+import torch
 from matplotlib.figure import Figure
 
 from swin_edu.model import SwinTransformer
-from swin_edu.receptive_field import MODES, block_positions, receptive_field
+from swin_edu.receptive_field import MODES, block_positions
 from swin_edu.viz import (
     plot_complexity,
     plot_mask,
@@ -28,13 +30,29 @@ from swin_edu.viz import (
 )
 from swin_edu.viz.mask import describe_entry, separated_pairs
 from swin_edu.viz.position import random_attention
-from swin_edu.viz.receptive_field import default_model, token_on_stage
+from swin_edu.viz.receptive_field import cached_exact_field, default_model, token_on_stage
 from swin_edu.viz.style import figure_png
 from swin_edu.viz.windows import window_layout
 
 Draw = Callable[..., tuple[Figure, str]]  # settings -> (figure, readout HTML)
 STYLE = {"description_width": "initial"}
 MODE_LABELS = {"swin": "Swin (shifted)", "wmsa": "W-MSA only", "vit": "ViT (global)"}
+
+
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Let torch use a single CPU thread for a while (then restore the setting).
+
+    An explorer's tensors are small (a 64 x 49 x 49 mask at most, or the gradient of a narrow model). Split
+    over two threads on a busy 2-core CPU, a step waits for the second thread to be scheduled: the mask of a
+    56x56 map takes about 30 ms that way and under 1 ms on one thread.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 class Explorer(widgets.VBox):
@@ -61,7 +79,8 @@ class Explorer(widgets.VBox):
     def redraw(self) -> None:
         """Draw the figure for the current settings, or show why they are impossible."""
         try:
-            figure, readout = self._draw(**self.values())
+            with one_torch_thread():
+                figure, readout = self._draw(**self.values())
         except ValueError as error:
             self.message = str(error)
             self.readout.value = f"<p style='color:#D55E00'><b>Not possible:</b> {html.escape(self.message)}</p>"
@@ -213,10 +232,10 @@ def receptive_field_explorer(model: SwinTransformer | None = None) -> Explorer:
     def draw(block_number: int, mode: str, row: int, col: int, effective: bool) -> tuple[Figure, str]:
         figure = plot_receptive_field(block_number, (row, col), mode, model, show_effective=effective)
         stage, block = block_positions(depths)[block_number - 1]
-        field = receptive_field(token_on_stage((row, col), stage), stage, block, model.config, mode)
+        field = cached_exact_field(token_on_stage((row, col), stage), stage, block, model.config, mode)
         readout = (
             f"block {block_number} = stage {stage + 1}, block {block + 1}; the token holding patch ({row}, {col}) "
-            f"can see <b>{int(field.sum())}</b> of {field.numel()} patches"
+            f"can see <b>{int(field.sum())}</b> of {field.size} patches"
         )
         return figure, readout
 

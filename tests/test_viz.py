@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from matplotlib.collections import PathCollection
 
 from swin_edu.complexity import measure_attention_layers, msa_cost, wmsa_cost
 from swin_edu.images import sample_photo, sample_photo_array
@@ -23,6 +24,7 @@ from swin_edu.viz.attention_maps import attention_map
 from swin_edu.viz.mask import describe_entry, separated_pairs
 from swin_edu.viz.position import random_attention
 from swin_edu.viz.shift import shift_stages
+from swin_edu.viz.style import cell_label_paths
 from swin_edu.viz.windows import window_layout
 from swin_edu.windows import cyclic_shift, region_labels, shifted_window_mask
 
@@ -66,8 +68,14 @@ def test_shift_figure_uses_torch_roll():
     assert torch.equal(stages["shifted"], cyclic_shift(ids, 2)[0, ..., 0])
     assert torch.equal(stages["restored"], stages["before"])
     figure = plot_shift()
-    written = [int(text.get_text()) for text in figure.axes[1].texts if text.get_text().isdigit()]
-    assert written == stages["shifted"].flatten().tolist()  # the ids drawn after the roll, row by row
+    # the ids drawn after the roll, row by row: one collection of glyph outlines, one label per cell
+    written = next(c for c in figure.axes[1].collections if isinstance(c, PathCollection))
+    expected = cell_label_paths(stages["shifted"].numpy(), fontsize=8)
+    assert len(written.get_paths()) == 64
+    assert all(np.array_equal(a.vertices, b.vertices) for a, b in zip(written.get_paths(), expected))
+    assert not np.array_equal(expected[0].vertices, cell_label_paths(stages["before"].numpy(), fontsize=8)[0].vertices)
+    rows, cols = np.indices((8, 8))
+    assert np.array_equal(written.get_offsets(), np.column_stack([cols.ravel(), rows.ravel()]))  # (x, y) of each cell
     assert differ(figure, plot_shift(shift=1))
     with pytest.raises(ValueError, match="shift"):
         plot_shift(shift=4)

@@ -15,7 +15,7 @@ from torch import nn
 
 from swin_edu.attention import WindowAttention
 from swin_edu.position import relative_offsets, relative_position_bias
-from swin_edu.viz.style import SEQUENTIAL_CMAP, SIGNED_CMAP, cell_ticks, new_figure
+from swin_edu.viz.style import SEQUENTIAL_CMAP, SIGNED_CMAP, cell_outlines, cell_ticks, label_cells, new_figure
 
 MAX_HEADS_SHOWN = 6
 
@@ -63,11 +63,9 @@ def plot_relative_position(attention: nn.Module | None = None, query: int | None
     rows = torch.arange(side * side).reshape(side, side)  # row of the table for (dy + M-1, dx + M-1)
     offsets_ax.imshow(rows.numpy(), cmap=SEQUENTIAL_CMAP, extent=(-window + 0.5, window - 0.5, window - 0.5, -window + 0.5))
     if window <= 4:  # small windows: write each offset's table row
-        for (r, c), value in np.ndenumerate(rows.numpy()):
-            offsets_ax.text(c - window + 1, r - window + 1, str(value), ha="center", va="center", fontsize=7, color="white")
-    used = relative_offsets(window)[query]  # (N, 2): the offsets (dy, dx) from each key to this query
-    for dy, dx in used.tolist():
-        offsets_ax.add_patch(Rectangle((dx - 0.5, dy - 0.5), 1, 1, fill=False, edgecolor="white", linewidth=1.2))
+        label_cells(offsets_ax, rows.numpy(), color="white", first=1 - window)
+    used = relative_offsets(window)[query].numpy()  # (N, 2): the offsets (dy, dx) from each key to this query
+    offsets_ax.add_collection(cell_outlines(used[:, ::-1], edgecolor="white", linewidth=1.2))  # cells at (dx, dy)
     offsets_ax.set_title(f"{side}x{side} offsets (dy, dx): one table row each\nwhite: the {tokens} used by query {query}", fontsize=10)
     offsets_ax.set_xlabel("dx = query col - key col")
     offsets_ax.set_ylabel("dy = query row - key row")

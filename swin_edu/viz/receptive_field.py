@@ -16,7 +16,13 @@ from matplotlib.figure import Figure
 
 from swin_edu.images import sample_photo, sample_photo_array
 from swin_edu.model import SwinConfig, SwinTransformer, swin_t
-from swin_edu.receptive_field import block_positions, block_shift_size, effective_receptive_field, receptive_field, stage_sizes
+from swin_edu.receptive_field import (
+    block_positions,
+    block_shift_size,
+    effective_receptive_field,
+    receptive_field,
+    stage_sizes,
+)
 from swin_edu.viz.style import OKABE_ITO, SEQUENTIAL_CMAP, draw_grid, new_figure
 
 MODE_NAMES = {"swin": "W-MSA and SW-MSA alternate", "wmsa": "W-MSA only, no shift", "vit": "global attention (ViT)"}
@@ -44,6 +50,14 @@ def cached_effective_field(model: SwinTransformer, token: tuple[int, int], stage
     """``effective_receptive_field`` on the sample photo, remembered per (model, token, block)."""
     _MODELS[id(model)] = model
     return _cached_effective_field(id(model), token, stage, block, photo)
+
+
+@lru_cache(maxsize=256)
+def cached_exact_field(token: tuple[int, int], stage: int, block: int, config: SwinConfig, mode: str) -> np.ndarray:
+    """``receptive_field`` as a read-only numpy array, remembered per setting (the figure and the readout share it)."""
+    field = receptive_field(token, stage, block, config, mode).numpy()
+    field.flags.writeable = False
+    return field
 
 
 def token_on_stage(patch: tuple[int, int], stage: int) -> tuple[int, int]:
@@ -78,7 +92,7 @@ def plot_receptive_field(
         raise ValueError(f"patch {patch} is outside the {grid_h}x{grid_w} patch grid")
     stage, block = positions[block_number - 1]
     token = token_on_stage(patch, stage)
-    field = receptive_field(token, stage, block, config, mode).numpy()  # (grid_h, grid_w) bool
+    field = cached_exact_field(token, stage, block, config, mode)  # (grid_h, grid_w) bool
 
     figure = new_figure(10.0 if show_effective else 5.6, 5.0)
     axes = figure.subplots(1, 2 if show_effective else 1, squeeze=False)[0]
