@@ -149,3 +149,53 @@ def test_field_through_merging(capsys):
     assert not receptive_field.check_field_through_merging(lambda f: f.float().repeat_interleave(2, 0).repeat_interleave(2, 1))
     assert "bool" in verdict(capsys)
     assert not receptive_field.check_field_through_merging(None)
+
+
+# notebook 09: attention maps and the learned bias
+
+
+def tiny_model():
+    from swin_edu.model import SwinTransformer
+
+    return SwinTransformer(
+        img_size=32, patch_size=4, in_chans=1, num_classes=10, embed_dim=12, depths=(2, 2), num_heads=(3, 6), window_size=4
+    ).eval()
+
+
+def test_mean_attention_distance_of_uniform_attention():
+    from swin_edu.exercises import attention_maps
+
+    model = tiny_model()
+    for layer in model.layers:  # zero queries and keys: every head attends uniformly within its window
+        for block in layer.blocks:
+            torch.nn.init.zeros_(block.attn.qkv.weight)
+            torch.nn.init.zeros_(block.attn.qkv.bias)
+            torch.nn.init.zeros_(block.attn.relative_position_bias_table)
+    distances = attention_maps.mean_attention_distance(model, torch.randn(2, 1, 32, 32), stage=0, block=0)
+    coords = torch.stack(torch.meshgrid(torch.arange(4.0), torch.arange(4.0), indexing="ij"), -1).reshape(16, 2)
+    assert torch.allclose(distances, torch.cdist(coords, coords).mean().expand(3), atol=1e-5)
+
+
+def test_most_local_head(capsys):
+    from swin_edu.exercises import attention_maps
+
+    model, images = tiny_model(), torch.randn(3, 1, 32, 32)
+    distances = attention_maps.mean_attention_distance(model, images, 0, 0)
+    best = int(distances.argmin())
+    assert attention_maps.check_most_local_head(best, model, images, 0, 0)
+    assert verdict(capsys) == "Correct"
+    assert not attention_maps.check_most_local_head((best + 1) % 3, model, images, 0, 0)
+    assert "another looks closer" in verdict(capsys)
+    assert not attention_maps.check_most_local_head(7, model, images, 0, 0)
+    assert not attention_maps.check_most_local_head(None, model, images, 0, 0)
+
+
+def test_bias_lookup(capsys):
+    from swin_edu.exercises import attention_maps
+
+    assert attention_maps.check_bias_lookup(lambda table, m, dy, dx: table[(dy + m - 1) * (2 * m - 1) + dx + m - 1])
+    assert verdict(capsys) == "Correct"
+    assert not attention_maps.check_bias_lookup(lambda table, m, dy, dx: table[(dy + m - 1) * m + dx + m - 1])
+    assert "different values" in verdict(capsys)
+    assert not attention_maps.check_bias_lookup(lambda table, m, dy, dx: table[(dx + m - 1) * (2 * m - 1) + dy + m - 1])
+    assert not attention_maps.check_bias_lookup(None)

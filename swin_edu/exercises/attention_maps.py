@@ -1,0 +1,85 @@
+"""Checks for notebook 09: what a trained Swin attends to, and its learned relative position bias."""
+
+from __future__ import annotations
+
+import torch
+
+from swin_edu.exercises import report, run_answer, tensor_problem
+from swin_edu.model import SwinTransformer
+from swin_edu.position import relative_offsets, relative_position_bias, relative_position_index
+from swin_edu.receptive_field import forward_to_block
+from swin_edu.viz.attention_maps import window_coordinates
+
+
+@torch.no_grad()
+def mean_attention_distance(model: SwinTransformer, images: torch.Tensor, stage: int, block: int) -> torch.Tensor:
+    """How far each head of a block looks: the attention-weighted distance from query to key, in tokens.
+
+    Averaged over every query of every window of every image (padding tokens excluded as queries).
+
+    Args:
+        images: ``(B, in_chans, H, W)``, normalised as the model expects.
+
+    Returns:
+        ``(heads,)`` mean distances in tokens of the block's stage.
+    """
+    model.eval()
+    swin_block = model.layers[stage].blocks[block]
+    tokens = forward_to_block(model, model.patch_embed(images), stage, block)  # (B, h, w, C)
+    _, probs = swin_block.window_attention(swin_block.norm1(tokens), return_attention=True)  # (B*nW, heads, N, N)
+    height, width = tokens.shape[1:3]
+    window = swin_block.window_size
+    shift = swin_block.shifts_for(height + (-height % window), width + (-width % window))
+    coordinates = window_coordinates(height, width, window, shift).float()  # (nW, N, 2), -1 for padding
+    distance = torch.cdist(coordinates, coordinates)  # (nW, N, N)
+    real_query = (coordinates[..., 0] >= 0).float()  # (nW, N)
+    probs = probs.reshape(len(images), -1, *probs.shape[1:])  # (B, nW, heads, N, N)
+    per_query = (probs * distance[None, :, None]).sum(-1)  # (B, nW, heads, N)
+    weights = real_query[None, :, None]  # (1, nW, 1, N)
+    return (per_query * weights).sum((0, 1, 3)) / (weights.sum() * len(images))
+
+
+def check_most_local_head(answer: object, model: SwinTransformer, images: torch.Tensor, stage: int, block: int) -> bool:
+    """Check the index of the head of ``model.layers[stage].blocks[block]`` with the smallest mean distance."""
+    distances = mean_attention_distance(model, images, stage, block)
+    hint = (
+        "compute the mean attention distance of every head of that block (the cell above shows how) and take "
+        "the index of the smallest, e.g. with .argmin()."
+    )
+    if answer is None:
+        return report(False, "head is still None.", hint)
+    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
+        answer = int(answer)
+    if not isinstance(answer, int) or isinstance(answer, bool) or not 0 <= answer < len(distances):
+        return report(False, f"head should be a head index from 0 to {len(distances) - 1}, got {answer!r}.", hint)
+    if answer != int(distances.argmin()):
+        return report(False, f"head {answer} looks {distances[answer]:.2f} tokens away on average; another looks closer.", hint)
+    return report(True)
+
+
+def check_bias_lookup(lookup: object) -> bool:
+    """Check ``lookup(table, M, dy, dx)``: the bias of every head for a key at offset (dy, dx) from the query.
+
+    (dy, dx) = (query row - key row, query column - key column), the convention of
+    :func:`swin_edu.position.relative_offsets`; the answer has shape ``(heads,)``.
+    """
+    hint = (
+        "shift the offset to non-negative values, (dy + M - 1, dx + M - 1), and read it as a two-digit number in "
+        "base 2M - 1: that is the row of the table (notebook 03)."
+    )
+    window = 4
+    with torch.random.fork_rng():  # leave the notebook's random numbers alone
+        torch.manual_seed(0)
+        table = torch.randn((2 * window - 1) ** 2, 3)
+    bias = relative_position_bias(table, relative_position_index(window))  # (heads, N, N)
+    offsets = relative_offsets(window)  # (N, N, 2)
+    for dy, dx in [(0, -1), (2, 1), (-3, 3), (0, 0)]:
+        query, key = ((offsets == torch.tensor([dy, dx])).all(-1).nonzero()[0]).tolist()
+        result, problem = run_answer(lookup, (table, window, dy, dx), "lookup")
+        if problem is not None:
+            return report(False, problem, hint)
+        problem = tensor_problem(result, bias[:, query, key], f"lookup(table, 4, {dy}, {dx})")
+        if problem is not None:
+            return report(False, problem, hint)
+    return report(True)
+
