@@ -36,8 +36,9 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 class DataSpec:
     """What a preset's images look like: the model's input size and channels, the classes, the normalisation.
 
-    ``crop`` is how training images are cropped: ``"shift"`` (small images: pad and crop back, i.e. random
-    shifts) or ``"resized"`` (photos: a random part of the image resized to ``img_size``, as for ImageNet).
+    ``crop`` is how training images are cropped: ``"shift"`` (small images: pad by ``max_shift`` pixels and crop
+    back, i.e. random shifts) or ``"resized"`` (photos: a random part of the image resized to ``img_size``, as
+    for ImageNet).
     """
 
     img_size: int
@@ -48,17 +49,21 @@ class DataSpec:
     crop: str
     flip: bool
     layout: str
+    max_shift: int = 0
 
 
 SPECS: dict[str, DataSpec] = {
-    "digits": DataSpec(32, 1, 10, (0.31,), (0.32,), "shift", False, "none: shipped with scikit-learn"),
+    # digits: shifts of up to half a pixel of the original 8x8 image
+    "digits": DataSpec(32, 1, 10, (0.31,), (0.32,), "shift", False, "none: shipped with scikit-learn", max_shift=2),
     "cifar10": DataSpec(
         32, 3, 10, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), "shift", True,
         "DIR/cifar-10-batches-py/{data_batch_1..data_batch_5, test_batch, batches.meta} (the python version)",
+        max_shift=4,
     ),
     "cifar100": DataSpec(
         32, 3, 100, (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762), "shift", True,
         "DIR/cifar-100-python/{train, test, meta} (the python version)",
+        max_shift=4,
     ),
     "imagenette": DataSpec(
         224, 3, 10, IMAGENET_MEAN, IMAGENET_STD, "resized", True,
@@ -97,7 +102,7 @@ def train_transform(spec: DataSpec, randaugment: int = 9, erasing: float = 0.25)
     size = spec.img_size
     steps: list[Callable] = [v2.ToImage()]
     if spec.crop == "shift":
-        steps.append(v2.RandomCrop(size, padding=size // 8))  # shifts of up to 1/8 of the image
+        steps.append(v2.RandomCrop(size, padding=spec.max_shift))  # shifts of up to max_shift pixels
     else:
         steps.append(v2.RandomResizedCrop(size, antialias=True))
     if spec.flip:

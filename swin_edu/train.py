@@ -95,7 +95,7 @@ PRESETS: dict[str, dict] = {
     # a short schedule on 1437 images learns faster with light regularisation (random shifts + label smoothing)
     # and many small steps (batch 16 at lr 1e-3)
     "digits": dict(
-        epochs=20, batch_size=16, lr=0.064, min_lr=6.4e-4, warmup_epochs=1, mixup=0.0, cutmix=0.0,
+        epochs=15, batch_size=16, lr=0.064, min_lr=6.4e-4, warmup_epochs=1, mixup=0.0, cutmix=0.0,
         randaugment=0, erasing=0.0,
         model=dict(SWIN_T, patch_size=2, window_size=4, embed_dim=48, depths=[2, 2, 2], num_heads=[3, 6, 12],
                    drop_path_rate=0.0),
@@ -409,16 +409,18 @@ def train(
     if config.compile:
         runner = torch.compile(runner)
 
-    show = config.progress and processes.is_main
-    epochs_bar = tqdm(total=config.epochs, initial=len(history), desc="epochs", unit="epoch", disable=not show)
+    # one progress bar for the run, counting images; the epoch, loss, accuracy and speed in its text
+    images_per_epoch = steps * config.batch_size
+    bar = tqdm(total=config.epochs * images_per_epoch, initial=len(history) * images_per_epoch, unit="img",
+               disable=not (config.progress and processes.is_main))
     for epoch in range(len(history), config.epochs):
         seed_epoch(config.seed, epoch, processes.rank)
         train_loader.sampler.set_epoch(epoch)
+        last = f", val_acc {history[-1]['val_acc']:.3f}" if history else ""
+        bar.set_description(f"epoch {epoch + 1}/{config.epochs}{last}")
         start = time.perf_counter()
-        with tqdm(total=steps * config.batch_size, desc=f"epoch {epoch + 1}", unit="img", leave=False,
-                  disable=not show) as bar:
-            trained = train_one_epoch(runner, train_loader, optimizer, scheduler, scaler, config, mixer, processes,
-                                      dtype, channels_last, bar)
+        trained = train_one_epoch(runner, train_loader, optimizer, scheduler, scaler, config, mixer, processes,
+                                  dtype, channels_last, bar)
         train_seconds = time.perf_counter() - start
         validated = evaluate(model, val_loader, device, len(classes), dtype)
         history.append({
@@ -431,8 +433,7 @@ def train(
             "images_per_s": trained["train_images"] / train_seconds,
             "seconds": time.perf_counter() - start,
         })
-        epochs_bar.update(1)
-        epochs_bar.set_postfix(val_acc=f"{history[-1]['val_acc']:.3f}", img_s=f"{history[-1]['images_per_s']:.0f}")
+        bar.set_description(f"epoch {epoch + 1}/{config.epochs}, val_acc {validated.accuracy:.3f}")
         if processes.is_main:
             state = {
                 "model": model.state_dict(),
@@ -449,7 +450,7 @@ def train(
             save_run(out, state)
             for callback in callbacks:
                 callback(history)
-    epochs_bar.close()
+    bar.close()
     return history
 
 
