@@ -56,7 +56,7 @@ def plot_relative_position(attention: nn.Module | None = None, query: int | None
     heads = min(attention.num_heads, MAX_HEADS_SHOWN)
     figure = new_figure(max(9.0, 2.3 * heads), 7.6)
     grid = figure.add_gridspec(2, max(heads, 2), height_ratios=(1.25, 1))
-    figure.subplots_adjust(left=0.06, right=0.97, bottom=0.06, top=0.92, hspace=0.45, wspace=0.45)
+    figure.subplots_adjust(left=0.06, right=0.9, bottom=0.06, top=0.92, hspace=0.45, wspace=0.45)  # room for the colour bars
     half = max(heads, 2) // 2
 
     offsets_ax = figure.add_subplot(grid[0, :half])
@@ -67,6 +67,10 @@ def plot_relative_position(attention: nn.Module | None = None, query: int | None
     used = relative_offsets(window)[query].numpy()  # (N, 2): the offsets (dy, dx) from each key to this query
     offsets_ax.add_collection(cell_outlines(used[:, ::-1], edgecolor="white", linewidth=1.2))  # cells at (dx, dy)
     offsets_ax.set_title(f"{side}x{side} offsets (dy, dx): one table row each\nwhite: the {tokens} used by query {query}", fontsize=10)
+    steps = np.arange(0, window, max(1, window // 2))  # 0, 3, 6 for M = 7
+    offset_ticks = np.concatenate([-steps[:0:-1], steps])  # symmetric about 0: -6, -3, 0, 3, 6
+    offsets_ax.set_xticks(offset_ticks)
+    offsets_ax.set_yticks(offset_ticks)
     offsets_ax.set_xlabel("dx = query col - key col")
     offsets_ax.set_ylabel("dy = query row - key row")
 
@@ -93,6 +97,9 @@ def plot_relative_position(attention: nn.Module | None = None, query: int | None
         cell_ticks(ax, window, window, max(1, window // 3))
         ax.set_title(f"head {head}: bias to each key", fontsize=9)
         ax.set_xlabel("key col")
-        ax.set_ylabel("key row")
+        if head == 0:  # the heads share their rows: numbered on the left only
+            ax.set_ylabel("key row")
+        else:
+            ax.tick_params(labelleft=False)
     figure.colorbar(image, ax=head_axes, label="bias (star: the query)", fraction=0.03)
     return figure

@@ -57,7 +57,7 @@ def plot_shift(height: int = 8, width: int = 8, window_size: int = 4, shift: int
     stages = shift_stages(height, width, shift)
     origin = wrap_regions(height, width, shift).flatten()  # region of each token id
     figure = new_figure(12.0, 4.8)
-    axes = figure.subplots(1, 3)
+    axes = figure.subplots(1, 3, sharey=True)  # the same rows: numbered on the left panel only
     figure.subplots_adjust(left=0.04, right=0.99, bottom=0.2, top=0.86, wspace=0.12)
     titles = (
         f"Before: the shifted windows (dashed)\nstart {shift} tokens in from the top left",
@@ -69,6 +69,7 @@ def plot_shift(height: int = 8, width: int = 8, window_size: int = 4, shift: int
         _draw_tokens(ax, ids.numpy(), origin[ids].numpy(), write_ids=key != "restored" and height * width <= 100)
         draw_grid(ax, window_size, height, width, origin=-0.5, colors="black", linewidths=2.2)
         ax.set_title(title, fontsize=10)
+    axes[0].set_ylabel("row (token)")
     draw_grid(axes[0], window_size, height, width, offset=shift, origin=-0.5, colors=OKABE_ITO["blue"], linewidths=2.2, linestyles="--")
     legend = [Patch(facecolor=c, edgecolor="black", hatch=h, label=n) for c, h, n in zip(WRAP_COLORS, WRAP_HATCHES, WRAP_NAMES)]
     figure.legend(handles=legend, loc="lower center", ncol=4, fontsize=9, frameon=False)
@@ -98,4 +99,3 @@ def _draw_tokens(ax: Axes, ids: np.ndarray, regions: np.ndarray, write_ids: bool
         label_cells(ax, ids, fontsize=8)
     cell_ticks(ax, height, width, max(1, (max(height, width) + 7) // 8))
     ax.set_xlabel("column (token)")
-    ax.set_ylabel("row (token)")
