@@ -32,7 +32,7 @@ def plot_complexity(
     dense = np.linspace(min(sides), max(sides), 50)
     figure = new_figure(10.5, 4.6)
     flops_ax, time_ax = figure.subplots(1, 2)
-    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.85, wspace=0.28)
+    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.85, wspace=0.28)
 
     series = (
         ("global MSA", "flops_msa", "seconds_msa", OKABE_ITO["blue"], "o", "-", [msa_cost(s, s, channels) for s in dense]),
