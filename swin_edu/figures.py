@@ -9,6 +9,7 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+import matplotlib
 from matplotlib.figure import Figure
 
 from swin_edu.images import sample_photo, sample_photo_array
@@ -45,14 +46,15 @@ def render_all(out: Path, dpi: float = 100) -> list[Path]:
     """Write ``<name>.png`` and ``<name>.svg`` for every explorer into ``out``; returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, plot in FIGURES.items():
-        figure = plot()
-        for suffix in ("png", "svg"):
-            path = out / f"{name}.{suffix}"
-            # no date or software stamp: re-rendering the same figure gives the same file
-            metadata = {"Software": None} if suffix == "png" else {"Date": None, "Creator": None}
-            figure.savefig(path, dpi=dpi, facecolor=figure.get_facecolor(), metadata=metadata)
-            written.append(path)
+    # no date or software stamp and fixed SVG ids: re-rendering the same figure gives the same file
+    with matplotlib.rc_context({"svg.hashsalt": "swin-edu"}):
+        for name, plot in FIGURES.items():
+            figure = plot()
+            for suffix in ("png", "svg"):
+                path = out / f"{name}.{suffix}"
+                metadata = {"Software": None} if suffix == "png" else {"Date": None, "Creator": None}
+                figure.savefig(path, dpi=dpi, facecolor=figure.get_facecolor(), metadata=metadata)
+                written.append(path)
     return written
 
 
