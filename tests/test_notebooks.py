@@ -108,17 +108,25 @@ def test_first_code_cell_imports_and_seeds(notebook_path: Path) -> None:
 
 def test_exercises_with_checks_and_collapsed_solutions(notebook_path: Path) -> None:
     cells = read(notebook_path).cells
+    notebook_source = "\n".join(cell.source for cell in cells if cell.cell_type == "code")
     starts = [index for index, cell in enumerate(cells) if is_exercise(cell)]
     assert 2 <= len(starts) <= 4, f"{len(starts)} exercises; the convention is 2-4"
-    summary = [index for index, cell in enumerate(cells) if cell.cell_type == "markdown" and "## Summary" in cell.source]
+    summary = [
+        index for index, cell in enumerate(cells) if cell.cell_type == "markdown" and "## Summary" in cell.source
+    ]
     ends = starts[1:] + summary[-1:] if summary else starts[1:] + [len(cells)]
     for number, (start, end) in enumerate(zip(starts, ends), start=1):
-        exercise = cells[start : end]
+        exercise = cells[start:end]
         title = exercise[0].source.splitlines()[0]
         assert exercise[0].metadata["slideshow"]["slide_type"] == "slide", f"{title}: an exercise starts a slide"
         answers = [cell for cell in exercise if cell.cell_type == "code" and not is_solution(cell)]
         solutions = [cell for cell in exercise if is_solution(cell)]
-        assert answers and "swin_edu.exercises" in answers[0].source, f"{title}: the answer cell imports a check"
+        assert answers, f"{title}: an answer cell for the student"
+        called = re.findall(r"\b(check_\w+)\(", answers[0].source)
+        assert called, f"{title}: the answer cell calls a check function"
+        assert all(
+            re.search(rf"from swin_edu\.exercises\.\w+ import [^\n]*\b{name}\b", notebook_source) for name in called
+        ), f"{title}: the check {called} comes from swin_edu.exercises"
         assert "Hint:" in output_text(answers[0]), f"{title}: the stored answer cell should show the hint"
         assert len(solutions) == 1, f"{title}: one solution cell tagged 'solution'"
         solution = solutions[0]
