@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from matplotlib.collections import PathCollection
+from matplotlib.contour import QuadContourSet
 
 from swin_edu.complexity import measure_attention_layers, msa_cost, wmsa_cost
 from swin_edu.images import sample_photo, sample_photo_array
@@ -165,3 +166,14 @@ def test_attention_maps_come_from_the_block(tiny_model):
     assert np.isfinite(placed[-1, -1]) and placed[-1, -1] < 1e-30 and placed[0, 0] > 1e-3
     figure = plot_attention_maps(tiny_model, image, 0, 1, 0, (0, 0))
     assert differ(figure, plot_attention_maps(tiny_model, image, 0, 1, 0, (10, 10)))
+
+
+def test_receptive_field_outline_sits_on_the_field():
+    """The orange outline encloses exactly the patches of the exact field (rows and columns, not flipped)."""
+    figure = plot_receptive_field(block_number=2, patch=(20, 17), show_effective=False)
+    field = receptive_field((20, 17), 0, 1)
+    rows, cols = field.nonzero(as_tuple=True)
+    outline = [c for c in figure.axes[0].collections if isinstance(c, QuadContourSet)][-1]
+    vertices = np.concatenate([path.vertices for path in outline.get_paths()])
+    assert (vertices[:, 1].min(), vertices[:, 1].max()) == (rows.min().item() - 0.5, rows.max().item() + 0.5)
+    assert (vertices[:, 0].min(), vertices[:, 0].max()) == (cols.min().item() - 0.5, cols.max().item() + 0.5)

@@ -116,8 +116,8 @@ def _plot_exact(ax: Axes, field: np.ndarray, patch: tuple[int, int], stage: int,
     # dim the patches outside the field: one value per patch, stretched to its P x P pixels
     dim = np.kron(np.where(field, 1.0, 0.25), np.ones((config.patch_size, config.patch_size)))[..., None]
     ax.imshow(image * dim, extent=(-0.5, grid_w - 0.5, grid_h - 0.5, -0.5))
-    ax.contourf(~field, levels=[0.5, 1.5], colors="none", hatches=["//"], extent=(-0.5, grid_w - 0.5, -0.5, grid_h - 0.5), origin="upper")
-    ax.contour(field, levels=[0.5], colors=OKABE_ITO["orange"], linewidths=2.0, origin="upper", extent=(-0.5, grid_w - 0.5, -0.5, grid_h - 0.5))
+    ax.contourf(~field, levels=[0.5, 1.5], colors="none", hatches=["//"])  # contours in (col, row) = pixel centres
+    ax.contour(field, levels=[0.5], colors=OKABE_ITO["orange"], linewidths=2.0)  # (col, row) coordinates, as imshow
     window_patches = config.window_size * 2**stage  # a window of this stage, in input patches
     draw_grid(ax, window_patches, grid_h, grid_w, origin=-0.5, colors="white", linewidths=0.8, linestyles=":")
     _mark(ax, patch)
@@ -135,7 +135,7 @@ def _plot_effective(figure: Figure, ax: Axes, gradient: np.ndarray, field: np.nd
     peak = gradient.max() or 1.0
     log_gradient = np.log10(np.maximum(gradient / peak, 10.0**-LOG_RANGE))
     image = ax.imshow(log_gradient, cmap=SEQUENTIAL_CMAP, vmin=-LOG_RANGE, vmax=0, interpolation="nearest")
-    ax.contour(field, levels=[0.5], colors="white", linewidths=1.5, linestyles="--", origin="upper", extent=(-0.5, grid_w - 0.5, -0.5, grid_h - 0.5))
+    ax.contour(field, levels=[0.5], colors="white", linewidths=1.5, linestyles="--")  # (col, row) coordinates, as imshow
     _mark(ax, patch)
     figure.colorbar(image, ax=ax, fraction=0.046, label="log10 |gradient| / max")
     ax.set_title("Effective field of the model: |d token / d patch|\ndashed: the exact field", fontsize=10)
