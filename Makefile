@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test setup browser notebooks
+.PHONY: lab test setup browser notebooks figures bench
 
 setup: $(VENV)/.installed
 
@@ -36,3 +36,13 @@ browser:
 notebooks: setup
 	MPLBACKEND=module://matplotlib_inline.backend_inline $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=600 --ExecutePreprocessor.store_widget_state=True notebooks/[0-9]*.ipynb
+
+# the explorers' default views as PNG and SVG in figures/
+figures: setup
+	$(BIN)/python -m swin_edu.figures
+
+# speed, side by side with timm and torchvision (see README)
+bench: setup
+	$(BIN)/python benchmarks/bench_model.py
+	$(BIN)/python benchmarks/bench_train.py
+	$(BIN)/python benchmarks/bench_explorers.py
