@@ -93,17 +93,19 @@ class WindowAttention(nn.Module):
         q, k, v = rearrange(self.qkv(x), "bw n (qkv heads d) -> qkv bw heads n d", qkv=3, heads=self.num_heads)
         bias = self.attention_bias(mask)  # (nW or 1, heads, N, N)
         windows_per_image = bias.shape[0]
-        # window w of every image gets bias[w]: repeat it over the images, batch outermost like the windows
-        bias = bias.repeat(q.shape[0] // windows_per_image, 1, 1, 1)  # (B*nW, heads, N, N)
 
         if self.fused and not return_attention and fused_kernel_is_faster(x):
+            # the kernel takes one mask per window: repeat the nW masks over the images, batch outermost
+            bias = bias.repeat(q.shape[0] // windows_per_image, 1, 1, 1)  # (B*nW, heads, N, N)
             out = F.scaled_dot_product_attention(
                 q, k, v, attn_mask=bias.to(q.dtype), dropout_p=self.attn_drop.p if self.training else 0.0
             )
             probs = None
         else:
-            logits = (q * self.scale) @ k.transpose(-2, -1) + bias  # (B*nW, heads, N, N)
-            probs = logits.softmax(dim=-1)
+            logits = (q * self.scale) @ k.transpose(-2, -1)  # (B*nW, heads, N, N)
+            # group the windows of each image, so that window w of every image gets bias[w] by broadcasting
+            logits = rearrange(logits, "(b w) heads i j -> b w heads i j", w=windows_per_image) + bias
+            probs = rearrange(logits.softmax(dim=-1), "b w heads i j -> (b w) heads i j")
             out = self.attn_drop(probs) @ v  # (B*nW, heads, N, d)
 
         out = rearrange(out, "bw heads n d -> bw n (heads d)")

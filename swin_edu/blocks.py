@@ -137,7 +137,8 @@ class SwinBlock(nn.Module):
         window = self.window_size
         # 1. pad: bottom and right, up to multiples of the window
         pad_h, pad_w = -height % window, -width % window
-        x = F.pad(x, (0, 0, 0, pad_w, 0, pad_h))  # (B, Hp, Wp, C)
+        if pad_h or pad_w:
+            x = F.pad(x, (0, 0, 0, pad_w, 0, pad_h))  # (B, Hp, Wp, C)
         padded_height, padded_width = height + pad_h, width + pad_w
         shift = self.shifts_for(padded_height, padded_width)
         # 2. shift: roll up and left by s, so that the shifted windows become regular ones

@@ -59,6 +59,7 @@ class PatchMerging(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, H, W, C)`` -> ``(B, ceil(H/2), ceil(W/2), 2C)``."""
         _, height, width, _ = x.shape
-        x = F.pad(x, (0, 0, 0, width % 2, 0, height % 2))  # F.pad lists the last dimension first: C, W, H
+        if height % 2 or width % 2:
+            x = F.pad(x, (0, 0, 0, width % 2, 0, height % 2))  # F.pad lists the last dimension first: C, W, H
         x = rearrange(x, "b (h p1) (w p2) c -> b h w (p2 p1 c)", p1=2, p2=2)  # (B, H/2, W/2, 4C)
         return self.reduction(self.norm(x))

@@ -78,12 +78,16 @@ def cyclic_shift(x: torch.Tensor, shift_size: int | tuple[int, int]) -> torch.Te
     The top ``s`` rows and left ``s`` columns wrap around to the bottom and the right.
     """
     shift_h, shift_w = _pair(shift_size)
+    if shift_h == shift_w == 0:
+        return x  # W-MSA: nothing to roll (torch.roll would still copy the map)
     return torch.roll(x, shifts=(-shift_h, -shift_w), dims=(1, 2))
 
 
 def reverse_cyclic_shift(x: torch.Tensor, shift_size: int | tuple[int, int]) -> torch.Tensor:
     """Undo :func:`cyclic_shift`: roll ``(B, H, W, C)`` down and to the right by ``shift_size``."""
     shift_h, shift_w = _pair(shift_size)
+    if shift_h == shift_w == 0:
+        return x
     return torch.roll(x, shifts=(shift_h, shift_w), dims=(1, 2))
 
 
