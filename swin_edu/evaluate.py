@@ -100,7 +100,7 @@ def plot_curves(history: Sequence[dict]) -> Figure:
     loss_axes, accuracy_axes = figure.subplots(1, 2)
     epochs = [record["epoch"] for record in history]
     loss_axes.plot(epochs, [record["train_loss"] for record in history], "o-", ms=3, label="training")
-    loss_axes.plot(epochs, [record["val_loss"] for record in history], "o-", ms=3, label="validation")
+    loss_axes.plot(epochs, [record["val_loss"] for record in history], "s--", ms=3, label="validation")
     loss_axes.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
     loss_axes.legend()
     accuracy_axes.plot(epochs, [100 * record["val_acc"] for record in history], "o-", ms=3, color="C2")
