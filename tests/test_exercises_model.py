@@ -154,18 +154,16 @@ def test_field_through_merging(capsys):
 # notebook 09: attention maps and the learned bias
 
 
-def tiny_model():
-    from swin_edu.model import SwinTransformer
-
-    return SwinTransformer(
-        img_size=32, patch_size=4, in_chans=1, num_classes=10, embed_dim=12, depths=(2, 2), num_heads=(3, 6), window_size=4
-    ).eval()
+@pytest.fixture
+def three_head_model(make_tiny_model):
+    """The shared tiny Swin with 3 heads in its first stage and 4 x 4 windows, on 1-channel 32 x 32 images."""
+    return make_tiny_model(img_size=32, in_chans=1, embed_dim=12, depths=(2, 2), num_heads=(3, 6), window_size=4)
 
 
-def test_mean_attention_distance_of_uniform_attention():
+def test_mean_attention_distance_of_uniform_attention(three_head_model):
     from swin_edu.exercises import attention_maps
 
-    model = tiny_model()
+    model = three_head_model
     for layer in model.layers:  # zero queries and keys: every head attends uniformly within its window
         for block in layer.blocks:
             torch.nn.init.zeros_(block.attn.qkv.weight)
@@ -176,10 +174,10 @@ def test_mean_attention_distance_of_uniform_attention():
     assert torch.allclose(distances, torch.cdist(coords, coords).mean().expand(3), atol=1e-5)
 
 
-def test_most_local_head(capsys):
+def test_most_local_head(capsys, three_head_model):
     from swin_edu.exercises import attention_maps
 
-    model, images = tiny_model(), torch.randn(3, 1, 32, 32)
+    model, images = three_head_model, torch.randn(3, 1, 32, 32)
     distances = attention_maps.mean_attention_distance(model, images, 0, 0)
     best = int(distances.argmin())
     assert attention_maps.check_most_local_head(best, model, images, 0, 0)

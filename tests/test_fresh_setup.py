@@ -8,7 +8,7 @@
    under nbval, the RISE browser test), chosen through PYTEST_ADDOPTS, so that the command is exactly the
    README's: running the whole suite again, recursively, would double the CI's time.
 Any step the README forgets (a package, a file, a command) fails here. Uncommitted changes are not part of
-the clone. Logs go to test-artifacts/fresh-setup/. Select or deselect with `-m fresh_setup` / `-m "not fresh_setup"`.
+the clone. Logs go to `servers.artifacts_dir("fresh-setup")`, outside the repository. Select or deselect with `-m fresh_setup` / `-m "not fresh_setup"`.
 """
 
 from __future__ import annotations
@@ -17,17 +17,13 @@ import json
 import os
 import re
 import secrets
-import signal
-import socket
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from servers import artifacts_dir, free_port, get, jupyter_environment, start, stop, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts" / "fresh-setup"
 SETUP_AND_START_TIMEOUT_S = 1200  # a new venv with torch: ~3 minutes here; a slow disk or network, much more
 TEST_TIMEOUT_S = 900
 SUBSET = "tests/test_windows.py notebooks/00_overview.ipynb tests/browser/test_slides.py"
@@ -42,49 +38,9 @@ def new_user_environment(home: Path) -> dict[str, str]:
     }  # MAKE*: when the suite itself runs under `make test`, the inner make must not act as a sub-make
     developer_bin = str(Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin")
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != developer_bin)
-    env.update(
-        JUPYTER_CONFIG_DIR=str(home / "config"),
-        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-        JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-        BROWSER="true",  # `make lab` opens a browser; on this headless machine the `true` command stands in
-    )
+    env = jupyter_environment(home, env)
+    env["BROWSER"] = "true"  # `make lab` opens a browser; on this headless machine the `true` command stands in
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get(url: str) -> tuple[int, bytes]:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return response.status, response.read()
-
-
-def wait_for_server(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + SETUP_AND_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"`make lab` exited with {process.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            if get(url)[0] == 200:
-                return
-        except OSError:
-            time.sleep(3)
-    pytest.fail(f"`make lab` did not serve within {SETUP_AND_START_TIMEOUT_S} s:\n{log.read_text()[-4000:]}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """SIGTERM to make and the JupyterLab it started (one process group)."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 @pytest.mark.fresh_setup
@@ -94,7 +50,7 @@ def test_the_readme_commands_work_from_a_fresh_clone(tmp_path: Path) -> None:
     assert "make lab" in readme and "make test" in readme, (
         "README.md must give the two commands `make lab`, `make test`"
     )
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    artifacts = artifacts_dir("fresh-setup")
     clone, venv = tmp_path / "swin-edu", tmp_path / "venv"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=300)
     env = new_user_environment(tmp_path)
@@ -102,14 +58,12 @@ def test_the_readme_commands_work_from_a_fresh_clone(tmp_path: Path) -> None:
     # 1. make lab: set-up on first use, then JupyterLab serving notebooks/
     port, token = free_port(), secrets.token_hex(16)
     lab_env = {**env, "JUPYTER_PORT": str(port), "JUPYTER_TOKEN": token}
-    lab_log = ARTIFACTS / "make-lab.log"
-    with lab_log.open("w") as log:
-        lab = subprocess.Popen(
-            ["make", "lab", f"VENV={venv}"], cwd=clone, env=lab_env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
+    lab_log = artifacts / "make-lab.log"
+    lab = start(["make", "lab", f"VENV={venv}"], lab_log, cwd=clone, env=lab_env)  # make and JupyterLab: one group
     try:
-        wait_for_server(f"http://127.0.0.1:{port}/api/status?token={token}", lab, lab_log)
+        wait_until_serving(
+            f"http://127.0.0.1:{port}/api/status?token={token}", lab, lab_log, SETUP_AND_START_TIMEOUT_S, "`make lab`"
+        )
         status, page = get(f"http://127.0.0.1:{port}/lab?token={token}")
         assert status == 200 and b"JupyterLab" in page
         _, listing = get(f"http://127.0.0.1:{port}/api/contents/?token={token}")
@@ -117,11 +71,11 @@ def test_the_readme_commands_work_from_a_fresh_clone(tmp_path: Path) -> None:
         expected = sorted(path.name for path in (clone / "notebooks").glob("[0-9][0-9]_*.ipynb"))
         assert expected and set(expected) <= set(served), f"JupyterLab serves {served}, the course is {expected}"
     finally:
-        stop(lab)
+        stop(lab, timeout_s=60)
     assert (venv / "bin" / "python").exists(), "`make lab` did not create the virtual environment at VENV"
 
     # 2. make test, on a subset (see the module docstring)
-    test_log = ARTIFACTS / "make-test.log"
+    test_log = artifacts / "make-test.log"
     result = subprocess.run(
         ["make", "test", f"VENV={venv}"], cwd=clone, env={**env, "PYTEST_ADDOPTS": SUBSET},
         capture_output=True, text=True, timeout=TEST_TIMEOUT_S, check=False,

@@ -1,7 +1,7 @@
 """Fixtures for the browser tests: a throw-away JupyterLab server and a headless Debian chromium.
 
 The server serves a temporary *copy* of notebooks/ (plus the notebooks in this folder), so a test run never
-changes the course's notebooks. Its runtime, config, settings and workspace folders are temporary too, and the
+changes the course's notebooks; screenshots and the server log go outside the repository (tests/servers.py). Its runtime, config, settings and workspace folders are temporary too, and the
 news notification and update check are switched off, so nothing pops up over the cells. The browser is
 Debian's chromium driven by Playwright, with a fresh profile. If chromium is missing the tests fail (never
 skip) and say how to install it.
@@ -13,22 +13,17 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from lab_driver import LabServer, NotebookPage
 from playwright.sync_api import Browser, Page, sync_playwright
+from servers import artifacts_dir, free_port, jupyter_environment, start, stop, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
     "--headless",
@@ -65,12 +60,6 @@ def chromium_path() -> str:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def write_lab_settings(settings_dir: Path) -> None:
     for relative_path, values in LAB_SETTINGS.items():
         path = settings_dir / relative_path
@@ -92,37 +81,10 @@ def copy_notebooks(destination: Path) -> Path:
     return destination
 
 
-def wait_until_serving(server: LabServer, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"JupyterLab exited with {process.returncode} before serving:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(server.url("/api/status"), timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(1)
-    pytest.fail(f"JupyterLab did not answer within {SERVER_START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """SIGTERM the server's process group (it shuts its kernels down), SIGKILL it if it hangs."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
-    """test-artifacts/browser/: screenshots of this run (git-ignored)."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
+    """Screenshots of this run, outside the repository (``servers.artifacts_dir("browser")``)."""
+    return artifacts_dir("browser")
 
 
 @pytest.fixture(scope="session")
@@ -133,14 +95,7 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     write_lab_settings(home / "settings")
     server = LabServer(port=free_port(), token=secrets.token_hex(16), root_dir=root_dir)
 
-    env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}  # the kernel draws inline
-    env.update(
-        JUPYTER_CONFIG_DIR=str(home / "config"),
-        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-        JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-        IPYTHONDIR=str(home / "ipython"),
-    )
+    env = jupyter_environment(home, {key: value for key, value in os.environ.items() if key != "MPLBACKEND"})
     jupyter = Path(sys.executable).parent / "jupyter"
     command = [
         str(jupyter), "lab", "--no-browser",
@@ -153,15 +108,13 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         command.append("--allow-root")
 
     log = home / "server.log"
-    with log.open("w") as log_file:
-        process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+    process = start(command, log, env=env)  # the kernel draws inline: no MPLBACKEND
     try:
-        wait_until_serving(server, process, log)
+        wait_until_serving(server.url("/api/status"), process, log, SERVER_START_TIMEOUT_S, "JupyterLab")
         yield server
     finally:
         stop(process)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(log, ARTIFACTS / "jupyterlab-server.log")
+        shutil.copy(log, artifacts_dir("browser") / "jupyterlab-server.log")
 
 
 @pytest.fixture(scope="session")
