@@ -8,21 +8,11 @@ Paper section 3.1 and Eq. 3, Figure 3(b):
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
-from einops import rearrange
 from torch import nn
 
 from swin_edu.attention import WindowAttention
 from swin_edu.patches import PatchMerging
-from swin_edu.windows import (
-    alternating_shift,
-    cyclic_shift,
-    effective_shift,
-    reverse_cyclic_shift,
-    shifted_window_mask,
-    window_partition,
-    window_reverse,
-)
+from swin_edu.windows import WindowGrid, alternating_shift, shifted_window_mask
 
 
 class Mlp(nn.Module):
@@ -107,9 +97,12 @@ class SwinBlock(nn.Module):
         x = x + self.drop_path(self.mlp(self.norm2(x)))
         return x
 
-    def shifts_for(self, padded_height: int, padded_width: int) -> tuple[int, int]:
-        """The shift along each axis: none along an axis that a single window already covers (official code)."""
-        return effective_shift(padded_height, padded_width, self.window_size, self.shift_size)
+    def window_grid(self, height: int, width: int) -> WindowGrid:
+        """The windows of this block on a ``height x width`` map: padding, and the shift along each axis.
+
+        No shift along an axis that a single window already covers (official code): ``.shift`` tells which.
+        """
+        return WindowGrid.for_map(height, width, self.window_size, self.shift_size)
 
     def shift_mask(self, padded_height: int, padded_width: int, shift: tuple[int, int], device) -> torch.Tensor | None:
         """The ``(nW, N, N)`` mask for this size, cached in the ``attn_mask`` buffer; None when nothing is shifted."""
@@ -133,30 +126,23 @@ class SwinBlock(nn.Module):
         Returns:
             ``(B, H, W, C)`` (and the probabilities).
         """
-        _, height, width, _ = x.shape
-        window = self.window_size
-        # 1. pad: bottom and right, up to multiples of the window
-        pad_h, pad_w = -height % window, -width % window
-        if pad_h or pad_w:
-            x = F.pad(x, (0, 0, 0, pad_w, 0, pad_h))  # (B, Hp, Wp, C)
-        padded_height, padded_width = height + pad_h, width + pad_w
-        shift = self.shifts_for(padded_height, padded_width)
+        grid = self.window_grid(x.shape[1], x.shape[2])
+        # 1. pad: bottom and right, up to multiples of the window: (B, Hp, Wp, C)
+        x = grid.pad(x)
         # 2. shift: roll up and left by s, so that the shifted windows become regular ones
-        x = cyclic_shift(x, shift)
-        # 3. partition: (B*nW, M*M, C)
-        windows = rearrange(window_partition(x, window), "bw wh ww c -> bw (wh ww) c")
+        x = grid.cyclic_shift(x)
+        # 3. partition: the tokens of each window, (B*nW, M*M, C)
+        windows = grid.partition(x)
         # 4. attend within each window; the mask keeps regions that the roll brought together apart
-        mask = self.shift_mask(padded_height, padded_width, shift, x.device)
+        mask = self.shift_mask(grid.padded_height, grid.padded_width, grid.shift, x.device)
         attended = self.attn(windows, mask, return_attention=return_attention)
         windows, probs = attended if return_attention else (attended, None)
         # 5. merge the windows back into a map: (B, Hp, Wp, C)
-        x = window_reverse(
-            rearrange(windows, "bw (wh ww) c -> bw wh ww c", wh=window), window, padded_height, padded_width
-        )
+        x = grid.merge(windows)
         # 6. unshift: roll back down and right
-        x = reverse_cyclic_shift(x, shift)
-        # 7. unpad
-        x = x[:, :height, :width, :]
+        x = grid.reverse_cyclic_shift(x)
+        # 7. unpad: (B, H, W, C)
+        x = grid.unpad(x)
         return (x, probs) if return_attention else x
 
 

@@ -7,6 +7,8 @@ norm2|mlp.fc1|mlp.fc2)``, ``layers.{i}.downsample.(norm|reduction)``, ``norm``, 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 
 import torch
@@ -55,6 +57,20 @@ class SwinConfig:
     def num_features(self) -> int:
         """Channels of the last stage: C * 2^(stages - 1), 768 for Swin-T."""
         return self.embed_dim * 2 ** (len(self.depths) - 1)
+
+    def stage_sizes(self) -> list[tuple[int, int]]:
+        """The token map ``(h, w)`` of every stage at ``img_size``: the patch grid, then halved (rounded up) by each
+        merging. Swin-T at 224: ``[(56, 56), (28, 28), (14, 14), (7, 7)]``."""
+        height = width = self.img_size // self.patch_size
+        sizes = []
+        for _ in self.depths:
+            sizes.append((height, width))
+            height, width = -(-height // 2), -(-width // 2)  # ceil: PatchMerging pads an odd size
+        return sizes
+
+    def block_positions(self) -> list[tuple[int, int]]:
+        """``(stage, block)`` of every block in the order they run: Swin-T gives 12 pairs, (0, 0) ... (3, 1)."""
+        return [(stage, block) for stage, depth in enumerate(self.depths) for block in range(depth)]
 
 
 class SwinTransformer(nn.Module):
@@ -120,6 +136,20 @@ class SwinTransformer(nn.Module):
             x = stage.downsample(x)  # (B, H/2, W/2, 2C), or unchanged after the last stage
         return outputs
 
+    def forward_to_block(self, patch_tokens: torch.Tensor, stage: int, block: int) -> torch.Tensor:
+        """Run the model from its patch embeddings up to (not through) ``self.layers[stage].blocks[block]``.
+
+        Args:
+            patch_tokens: ``(B, H/P, W/P, C)``, the output of ``self.patch_embed``.
+
+        Returns:
+            the input of that block, ``(B, h, w, C_stage)``.
+        """
+        x = self.pos_drop(patch_tokens)
+        for earlier_stage in self.layers[:stage]:
+            x = earlier_stage(x)  # its blocks, then patch merging
+        return self.layers[stage].blocks[:block](x)
+
     def feature_pyramid(self, images: torch.Tensor) -> list[torch.Tensor]:
         """The four stage outputs at strides 4, 8, 16, 32, channels-first ``(B, C_i, H_i, W_i)`` for dense heads."""
         return [stage_output.permute(0, 3, 1, 2).contiguous() for stage_output in self.forward_stages(images)]
@@ -133,6 +163,23 @@ class SwinTransformer(nn.Module):
         features = self.forward_features(images)
         pooled = reduce(features, "b h w c -> b c", "mean")  # global average pooling
         return self.head(pooled)
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Within the block, ``model`` is in eval mode (no dropout, no stochastic depth); afterwards every submodule
+    gets back the mode it had, even if the block raised.
+
+        with eval_mode(model):
+            logits = model(images)
+    """
+    modes = {module: module.training for module in model.modules()}
+    model.eval()
+    try:
+        yield model
+    finally:
+        for module, training in modes.items():
+            module.training = training  # each module's own flag: train(mode) would overwrite its children
 
 
 def _init_weights(module: nn.Module) -> None:

@@ -18,39 +18,12 @@ block: the whole image after the first block).
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
-from einops import rearrange, repeat
+from einops import repeat
 
-from swin_edu.model import SwinConfig, SwinTransformer
-from swin_edu.windows import (
-    alternating_shift,
-    cyclic_shift,
-    effective_shift,
-    reverse_cyclic_shift,
-    shifted_window_mask,
-    window_partition,
-    window_reverse,
-)
+from swin_edu.model import SwinConfig, SwinTransformer, eval_mode
+from swin_edu.windows import WindowGrid, alternating_shift, shifted_window_mask
 
 MODES: tuple[str, ...] = ("swin", "wmsa", "vit")
-
-
-def stage_sizes(config: SwinConfig) -> list[tuple[int, int]]:
-    """The token map ``(h, w)`` of every stage: the patch grid, then halved (rounded up) by each merging.
-
-    Swin-T at 224: ``[(56, 56), (28, 28), (14, 14), (7, 7)]``.
-    """
-    height = width = config.img_size // config.patch_size
-    sizes = []
-    for _ in config.depths:
-        sizes.append((height, width))
-        height, width = -(-height // 2), -(-width // 2)  # ceil: PatchMerging pads an odd size
-    return sizes
-
-
-def block_positions(depths: tuple[int, ...]) -> list[tuple[int, int]]:
-    """``(stage, block)`` of every block in the order they run: Swin-T gives 12 pairs, (0, 0) ... (3, 1)."""
-    return [(stage, block) for stage, depth in enumerate(depths) for block in range(depth)]
 
 
 def block_shift_size(block: int, window_size: int, mode: str = "swin") -> int:
@@ -63,7 +36,8 @@ def block_shift_size(block: int, window_size: int, mode: str = "swin") -> int:
 def spread_through_block(field: torch.Tensor, window_size: int, shift_size: int) -> torch.Tensor:
     """The tokens before a (S)W-MSA block that can reach ``field``, the tokens after it.
 
-    The same steps as ``SwinBlock.window_attention``: pad, shift, partition, connect, merge, unshift, unpad.
+    The same trip as ``SwinBlock.window_attention``, through the same :class:`WindowGrid`: into windows (pad,
+    shift, partition), connect the tokens of each window, back to the map (merge, unshift, unpad).
 
     Args:
         field: bool ``(H, W)``, tokens after the block.
@@ -73,24 +47,17 @@ def spread_through_block(field: torch.Tensor, window_size: int, shift_size: int)
     Returns:
         bool ``(H, W)``: every token that a token of ``field`` attends to (itself included).
     """
-    height, width = field.shape
-    pad_h, pad_w = -height % window_size, -width % window_size
-    x = F.pad(field.float(), (0, pad_w, 0, pad_h))[None, :, :, None]  # (1, Hp, Wp, 1); padding carries no input
-    padded_height, padded_width = height + pad_h, width + pad_w
-    shift = effective_shift(padded_height, padded_width, window_size, shift_size)
-    x = cyclic_shift(x, shift)
-    windows = rearrange(window_partition(x, window_size), "nw wh ww 1 -> nw (wh ww) 1")  # (nW, N, 1)
-    tokens = window_size * window_size
-    if shift == (0, 0):
-        connected = torch.ones(1, tokens, tokens)  # W-MSA: every token of a window sees every other
+    grid = WindowGrid.for_map(*field.shape, window_size, shift_size)
+    windows = grid.to_windows(field.float()[None, :, :, None])  # (nW, N, 1); padding carries no input
+    if grid.is_shifted:
+        mask = shifted_window_mask(grid.padded_height, grid.padded_width, window_size, grid.shift)
+        connected = (mask == 0).float()  # (nW, N, N)
     else:
-        connected = (shifted_window_mask(padded_height, padded_width, window_size, shift) == 0).float()  # (nW, N, N)
+        connected = torch.ones(1, window_size**2, window_size**2)  # W-MSA: every token of a window sees every other
     # token j reaches the field if some token i of the field attends to it; the mask is symmetric, so
     # connected @ field counts, for every j, the tokens of the field in its window that j may talk to
     reached = (connected @ windows > 0).float()  # (nW, N, 1)
-    x = window_reverse(rearrange(reached, "nw (wh ww) 1 -> nw wh ww 1", wh=window_size), window_size, padded_height, padded_width)
-    x = reverse_cyclic_shift(x, shift)  # (1, Hp, Wp, 1)
-    return x[0, :height, :width, 0] > 0
+    return grid.from_windows(reached)[0, :, :, 0] > 0  # (H, W)
 
 
 def spread_globally(field: torch.Tensor) -> torch.Tensor:
@@ -126,7 +93,7 @@ def receptive_field(
         bool ``(img_size / P, img_size / P)``: True for every patch that can change the token.
     """
     config = config or SwinConfig()
-    sizes = stage_sizes(config)
+    sizes = config.stage_sizes()
     if not (0 <= stage < len(config.depths) and 0 <= block < config.depths[stage]):
         raise ValueError(f"no block {block} in stage {stage} of depths {config.depths}")
     height, width = sizes[stage]
@@ -147,21 +114,6 @@ def receptive_field(
     return field
 
 
-def forward_to_block(model: SwinTransformer, patch_tokens: torch.Tensor, stage: int, block: int) -> torch.Tensor:
-    """Run a model from its patch embeddings up to (not through) ``model.layers[stage].blocks[block]``.
-
-    Args:
-        patch_tokens: ``(B, H/P, W/P, C)``, the output of ``model.patch_embed``.
-
-    Returns:
-        the input of that block, ``(B, h, w, C_stage)``.
-    """
-    x = model.pos_drop(patch_tokens)
-    for earlier_stage in model.layers[:stage]:
-        x = earlier_stage(x)  # its blocks, then patch merging
-    return model.layers[stage].blocks[:block](x)
-
-
 def effective_receptive_field(
     model: SwinTransformer, images: torch.Tensor, token: tuple[int, int], stage: int, block: int
 ) -> torch.Tensor:
@@ -179,12 +131,8 @@ def effective_receptive_field(
         float ``(H/P, W/P)``, zero exactly where the patch cannot reach the token (up to the -100 of the mask,
         which leaves a weight of e^-100, about 4e-44, on the pairs it separates).
     """
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         patch_tokens = model.patch_embed(images).detach().requires_grad_()  # (1, H/P, W/P, C)
-        x = model.layers[stage].blocks[block](forward_to_block(model, patch_tokens, stage, block))  # (1, h, w, C')
+        x = model.layers[stage].blocks[block](model.forward_to_block(patch_tokens, stage, block))  # (1, h, w, C')
         (gradient,) = torch.autograd.grad(x[0, token[0], token[1]].sum(), patch_tokens)
-    finally:
-        model.train(was_training)
     return gradient[0].abs().sum(dim=-1)  # (H/P, W/P)

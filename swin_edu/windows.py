@@ -5,11 +5,18 @@ Paper section 3.2, Figure 2 (regular and shifted windows) and Figure 4 (the cycl
 Every function here takes channels-last feature maps ``(B, H, W, C)``. Windows are laid out batch first,
 then window rows, then window columns (row-major per image), the order of the official code: the mask of
 window ``i`` in :func:`shifted_window_mask` belongs to window ``i`` of every image.
+
+:class:`WindowGrid` holds the whole trip of a map into windows and back (pad, shift, partition; merge,
+unshift, unpad), one method per step: the block, the receptive field and the attention maps all use it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 import torch
+import torch.nn.functional as F
 from einops import rearrange
 
 
@@ -61,15 +68,16 @@ def alternating_shift(block_index: int, window_size: int) -> int:
     return 0 if block_index % 2 == 0 else window_size // 2
 
 
-def effective_shift(padded_height: int, padded_width: int, window_size: int, shift_size: int) -> tuple[int, int]:
+def effective_shift(
+    padded_height: int, padded_width: int, window_size: int, shift_size: int | tuple[int, int]
+) -> tuple[int, int]:
     """The shift actually applied along each axis: none along an axis that a single window already covers.
 
     As in the official code (and per axis, as in torchvision): a 7 x 7 map with M = 7 is one window, and
     shifting it would only move tokens around the border.
     """
-    shift_h = shift_size if padded_height > window_size else 0
-    shift_w = shift_size if padded_width > window_size else 0
-    return shift_h, shift_w
+    shift_h, shift_w = _pair(shift_size)
+    return (shift_h if padded_height > window_size else 0, shift_w if padded_width > window_size else 0)
 
 
 def cyclic_shift(x: torch.Tensor, shift_size: int | tuple[int, int]) -> torch.Tensor:
@@ -92,7 +100,7 @@ def reverse_cyclic_shift(x: torch.Tensor, shift_size: int | tuple[int, int]) -> 
 
 
 def region_labels(height: int, width: int, window_size: int, shift_size: int | tuple[int, int]) -> torch.Tensor:
-    """Label the regions of a cyclically shifted feature map (the seed demo's ``img_mask``).
+    """Label the regions of a cyclically shifted feature map (the official code's ``img_mask``).
 
     After the shift, the map is cut into three horizontal bands (rows ``[0, H-M)``, ``[H-M, H-s)``, ``[H-s, H)``)
     and three vertical bands in the same way; region ``3 * band_row + band_col`` gets label 0..8. Tokens with
@@ -122,7 +130,8 @@ def region_labels(height: int, width: int, window_size: int, shift_size: int | t
 
 
 def shifted_window_mask(height: int, width: int, window_size: int, shift_size: int | tuple[int, int]) -> torch.Tensor:
-    """The attention mask of SW-MSA after the cyclic shift (paper Figure 4; the seed's 14x14/7/3 demo).
+    """The attention mask of SW-MSA after the cyclic shift (paper Figure 4; the official code's
+    mask construction, shown there for a 14x14 map, window 7, shift 3).
 
     Args:
         height, width: size of the (padded) feature map; multiples of ``window_size``.
@@ -145,3 +154,102 @@ def shifted_window_mask(height: int, width: int, window_size: int, shift_size: i
     # differences of labels between every pair of tokens in a window: (nW, M*M, M*M), zero where they agree
     label_difference = label_windows.unsqueeze(1) - label_windows.unsqueeze(2)
     return torch.zeros_like(label_difference).masked_fill(label_difference != 0, -100.0)
+
+
+@lru_cache(maxsize=64)
+def cached_shift_mask(
+    height: int, width: int, window_size: int, shift: tuple[int, int], device: torch.device, dtype: torch.dtype
+) -> torch.Tensor:
+    """:func:`shifted_window_mask` on ``device`` in ``dtype``, built once per distinct argument tuple.
+
+    A pure function of everything the mask depends on, so a model cast to bf16, moved to another device or fed
+    another image size always gets the right mask, and nothing is stored on a module (thread-safe, and
+    ``torch.compile`` traces straight through the cache). The tensor is shared: never modify it in place.
+    """
+    return shifted_window_mask(height, width, window_size, shift).to(device=device, dtype=dtype)
+
+
+@dataclass(frozen=True)
+class WindowGrid:
+    """The (shifted) windows laid over a map of ``height x width`` tokens, and the trip into them and back.
+
+    Build it with :meth:`for_map`. Into windows: :meth:`pad` (bottom and right, to multiples of M),
+    :meth:`cyclic_shift`, :meth:`partition`; back: :meth:`merge`, :meth:`reverse_cyclic_shift`, :meth:`unpad`.
+    :meth:`to_windows` and :meth:`from_windows` run each half in one call.
+
+    Attributes:
+        height, width: the map before padding.
+        window_size: M.
+        shift: the shift applied along each axis, ``(s_h, s_w)`` (see :func:`effective_shift`).
+    """
+
+    height: int
+    width: int
+    window_size: int
+    shift: tuple[int, int]
+
+    @classmethod
+    def for_map(cls, height: int, width: int, window_size: int, shift_size: int | tuple[int, int]) -> WindowGrid:
+        """The grid of a block with window M and shift s on a ``height x width`` map (padded size decides the shift)."""
+        padded_height, padded_width = height + (-height % window_size), width + (-width % window_size)
+        return cls(height, width, window_size, effective_shift(padded_height, padded_width, window_size, shift_size))
+
+    @property
+    def padded_height(self) -> int:
+        return self.height + (-self.height % self.window_size)
+
+    @property
+    def padded_width(self) -> int:
+        return self.width + (-self.width % self.window_size)
+
+    @property
+    def is_shifted(self) -> bool:
+        """Whether any axis is shifted (SW-MSA); False for W-MSA and for maps one window covers."""
+        return self.shift != (0, 0)
+
+    def pad(self, x: torch.Tensor, value: float = 0.0) -> torch.Tensor:
+        """``(B, H, W, C)`` -> ``(B, Hp, Wp, C)``, filled with ``value`` at the bottom and right."""
+        pad_h, pad_w = self.padded_height - self.height, self.padded_width - self.width
+        if pad_h == pad_w == 0:
+            return x  # nothing to pad (F.pad would still copy the map)
+        return F.pad(x, (0, 0, 0, pad_w, 0, pad_h), value=value)  # F.pad lists the last dimension first: C, W, H
+
+    def cyclic_shift(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, Hp, Wp, C)`` rolled up and left by the shift (see :func:`cyclic_shift`)."""
+        return cyclic_shift(x, self.shift)
+
+    def partition(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, Hp, Wp, C)`` -> the tokens of every window, ``(B*nW, M*M, C)``."""
+        return rearrange(window_partition(x, self.window_size), "bw wh ww c -> bw (wh ww) c")
+
+    def merge(self, windows: torch.Tensor) -> torch.Tensor:
+        """``(B*nW, M*M, C)`` -> ``(B, Hp, Wp, C)``: the inverse of :meth:`partition`."""
+        windows = rearrange(windows, "bw (wh ww) c -> bw wh ww c", wh=self.window_size)  # (B*nW, M, M, C)
+        return window_reverse(windows, self.window_size, self.padded_height, self.padded_width)
+
+    def reverse_cyclic_shift(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, Hp, Wp, C)`` rolled back down and right (see :func:`reverse_cyclic_shift`)."""
+        return reverse_cyclic_shift(x, self.shift)
+
+    def unpad(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, Hp, Wp, C)`` -> ``(B, H, W, C)``: drop the padding."""
+        return x[:, : self.height, : self.width, :]
+
+    def to_windows(self, x: torch.Tensor, pad_value: float = 0.0) -> torch.Tensor:
+        """Pad, shift, partition: ``(B, H, W, C)`` -> ``(B*nW, M*M, C)``."""
+        return self.partition(self.cyclic_shift(self.pad(x, pad_value)))
+
+    def from_windows(self, windows: torch.Tensor) -> torch.Tensor:
+        """Merge, unshift, unpad: ``(B*nW, M*M, C)`` -> ``(B, H, W, C)``."""
+        return self.unpad(self.reverse_cyclic_shift(self.merge(windows)))
+
+
+def window_coordinates(height: int, width: int, window_size: int, shift: int | tuple[int, int]) -> torch.Tensor:
+    """Where every token of every window sits in the unshifted map: long ``(nW, M*M, 2)`` of (row, col).
+
+    Padding tokens get ``(-1, -1)``. ``shift`` is the block's shift s (reduced per axis as the block reduces it).
+    """
+    grid = WindowGrid.for_map(height, width, window_size, shift)
+    rows, cols = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
+    coordinates = torch.stack([rows, cols], dim=-1)[None]  # (1, H, W, 2)
+    return grid.to_windows(coordinates, pad_value=-1)  # (nW, M*M, 2)

@@ -70,7 +70,7 @@ def test_no_shift_when_a_single_window_covers_the_map():
     regular.load_state_dict(shifted.state_dict())
     x = torch.randn(2, 7, 7, 16)  # the last stage of Swin-T at 224
     assert torch.equal(shifted(x), regular(x))
-    assert shifted.shifts_for(7, 14) == (0, 3)
+    assert shifted.window_grid(7, 14).shift == (0, 3)
 
 
 def test_patch_merging_keeps_the_reference_channel_order():

@@ -4,13 +4,7 @@ import pytest
 import torch
 
 from swin_edu.model import SwinConfig, SwinTransformer
-from swin_edu.receptive_field import (
-    block_positions,
-    effective_receptive_field,
-    receptive_field,
-    spread_through_merging,
-    stage_sizes,
-)
+from swin_edu.receptive_field import effective_receptive_field, receptive_field, spread_through_merging
 from swin_edu.windows import effective_shift
 
 SWIN_T = SwinConfig()
@@ -33,9 +27,9 @@ def is_filled_rectangle(field: torch.Tensor) -> bool:
 
 
 def test_stage_sizes_and_block_positions():
-    assert stage_sizes(SWIN_T) == [(56, 56), (28, 28), (14, 14), (7, 7)]
-    assert stage_sizes(SwinConfig(img_size=120)) == [(30, 30), (15, 15), (8, 8), (4, 4)]
-    assert block_positions((2, 2, 6, 2))[:3] == [(0, 0), (0, 1), (1, 0)] and len(block_positions((2, 2, 6, 2))) == 12
+    assert SWIN_T.stage_sizes() == [(56, 56), (28, 28), (14, 14), (7, 7)]
+    assert SwinConfig(img_size=120).stage_sizes() == [(30, 30), (15, 15), (8, 8), (4, 4)]
+    assert SWIN_T.block_positions()[:3] == [(0, 0), (0, 1), (1, 0)] and len(SWIN_T.block_positions()) == 12
 
 
 @pytest.mark.parametrize("token", [(0, 0), (10, 20), (55, 55), (6, 7), (30, 3)])
@@ -47,7 +41,7 @@ def test_after_block_1_the_field_is_the_tokens_window(token):
 
 @pytest.mark.parametrize("token_on_grid", [(0, 0), (17, 40), (55, 1), (27, 28)])
 def test_wmsa_never_crosses_a_window_boundary_within_a_stage(token_on_grid):
-    for stage, block in block_positions(SWIN_T.depths):
+    for stage, block in SWIN_T.block_positions():
         token = (token_on_grid[0] >> stage, token_on_grid[1] >> stage)
         field = receptive_field(token, stage, block, mode="wmsa")
         # exactly the token's window of this stage, at every block of the stage: merging alone makes it grow
@@ -74,7 +68,7 @@ def test_shifted_windows_never_wrap_around_the_border():
 
 
 def test_deeper_fields_stay_rectangles_and_reach_the_whole_image():
-    for stage, block in block_positions(SWIN_T.depths):
+    for stage, block in SWIN_T.block_positions():
         field = receptive_field((0, 0), stage, block)
         assert is_filled_rectangle(field)
         assert bool(field[0, 0])
@@ -137,16 +131,16 @@ def test_exact_field_equals_the_nonzero_gradient_of_a_uniform_attention_model(im
     )
     model = uniform_attention_model(config, monkeypatch)
     images = torch.rand(1, 3, img_size, img_size, dtype=torch.float64)
-    sizes = stage_sizes(config)
+    sizes = config.stage_sizes()
     checked = 0
-    for stage, block in block_positions(config.depths):
+    for stage, block in config.block_positions():
         height, width = sizes[stage]
         for token in [(0, 0), (height - 1, width // 2)]:
             gradient = effective_receptive_field(model, images, token, stage, block)
             exact = receptive_field(token, stage, block, config)
             assert torch.equal(gradient != 0, exact), (stage, block, token)
             checked += 1
-    assert checked == 2 * len(block_positions(config.depths))
+    assert checked == 2 * len(config.block_positions())
 
 
 def test_effective_field_of_a_real_model_lies_in_the_exact_field():

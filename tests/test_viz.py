@@ -21,7 +21,7 @@ from swin_edu.viz import (
     plot_shift,
     plot_windows,
 )
-from swin_edu.viz.attention_maps import attention_map
+from swin_edu.analysis import attention_map
 from swin_edu.viz.mask import describe_entry, separated_pairs
 from swin_edu.viz.position import random_attention
 from swin_edu.viz.shift import shift_stages

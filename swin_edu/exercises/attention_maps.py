@@ -4,39 +4,10 @@ from __future__ import annotations
 
 import torch
 
+from swin_edu.analysis import mean_attention_distance
 from swin_edu.exercises import report, run_answer, tensor_problem
 from swin_edu.model import SwinTransformer
 from swin_edu.position import relative_offsets, relative_position_bias, relative_position_index
-from swin_edu.receptive_field import forward_to_block
-from swin_edu.viz.attention_maps import window_coordinates
-
-
-@torch.no_grad()
-def mean_attention_distance(model: SwinTransformer, images: torch.Tensor, stage: int, block: int) -> torch.Tensor:
-    """How far each head of a block looks: the attention-weighted distance from query to key, in tokens.
-
-    Averaged over every query of every window of every image (padding tokens excluded as queries).
-
-    Args:
-        images: ``(B, in_chans, H, W)``, normalised as the model expects.
-
-    Returns:
-        ``(heads,)`` mean distances in tokens of the block's stage.
-    """
-    model.eval()
-    swin_block = model.layers[stage].blocks[block]
-    tokens = forward_to_block(model, model.patch_embed(images), stage, block)  # (B, h, w, C)
-    _, probs = swin_block.window_attention(swin_block.norm1(tokens), return_attention=True)  # (B*nW, heads, N, N)
-    height, width = tokens.shape[1:3]
-    window = swin_block.window_size
-    shift = swin_block.shifts_for(height + (-height % window), width + (-width % window))
-    coordinates = window_coordinates(height, width, window, shift).float()  # (nW, N, 2), -1 for padding
-    distance = torch.cdist(coordinates, coordinates)  # (nW, N, N)
-    real_query = (coordinates[..., 0] >= 0).float()  # (nW, N)
-    probs = probs.reshape(len(images), -1, *probs.shape[1:])  # (B, nW, heads, N, N)
-    per_query = (probs * distance[None, :, None]).sum(-1)  # (B, nW, heads, N)
-    weights = real_query[None, :, None]  # (1, nW, 1, N)
-    return (per_query * weights).sum((0, 1, 3)) / (weights.sum() * len(images))
 
 
 def check_most_local_head(answer: object, model: SwinTransformer, images: torch.Tensor, stage: int, block: int) -> bool:
@@ -53,7 +24,9 @@ def check_most_local_head(answer: object, model: SwinTransformer, images: torch.
     if not isinstance(answer, int) or isinstance(answer, bool) or not 0 <= answer < len(distances):
         return report(False, f"head should be a head index from 0 to {len(distances) - 1}, got {answer!r}.", hint)
     if answer != int(distances.argmin()):
-        return report(False, f"head {answer} looks {distances[answer]:.2f} tokens away on average; another looks closer.", hint)
+        return report(
+            False, f"head {answer} looks {distances[answer]:.2f} tokens away on average; another looks closer.", hint
+        )
     return report(True)
 
 
@@ -82,4 +55,3 @@ def check_bias_lookup(lookup: object) -> bool:
         if problem is not None:
             return report(False, problem, hint)
     return report(True)
-

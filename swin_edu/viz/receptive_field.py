@@ -16,13 +16,7 @@ from matplotlib.figure import Figure
 
 from swin_edu.images import sample_photo, sample_photo_array
 from swin_edu.model import SwinConfig, SwinTransformer, swin_t
-from swin_edu.receptive_field import (
-    block_positions,
-    block_shift_size,
-    effective_receptive_field,
-    receptive_field,
-    stage_sizes,
-)
+from swin_edu.receptive_field import block_shift_size, effective_receptive_field, receptive_field
 from swin_edu.viz.style import OKABE_ITO, SEQUENTIAL_CMAP, draw_grid, new_figure
 
 MODE_NAMES = {"swin": "W-MSA and SW-MSA alternate", "wmsa": "W-MSA only, no shift", "vit": "global attention (ViT)"}
@@ -84,10 +78,10 @@ def plot_receptive_field(
     """
     model = model or default_model()
     config: SwinConfig = model.config
-    positions = block_positions(config.depths)
+    positions = config.block_positions()
     if not 1 <= block_number <= len(positions):
         raise ValueError(f"block_number must be 1 to {len(positions)}, got {block_number}")
-    grid_h, grid_w = stage_sizes(config)[0]
+    grid_h, grid_w = config.stage_sizes()[0]
     if not (0 <= patch[0] < grid_h and 0 <= patch[1] < grid_w):
         raise ValueError(f"patch {patch} is outside the {grid_h}x{grid_w} patch grid")
     stage, block = positions[block_number - 1]

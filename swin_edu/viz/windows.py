@@ -16,7 +16,6 @@ from matplotlib.patches import Rectangle
 from swin_edu.complexity import msa_cost, wmsa_cost
 from swin_edu.images import sample_photo_array
 from swin_edu.model import SwinConfig
-from swin_edu.receptive_field import stage_sizes
 from swin_edu.viz.style import OKABE_ITO, draw_grid, log_axis, new_figure, text_box
 
 
@@ -45,7 +44,7 @@ def window_layout(
     if patch_size > image_size:
         raise ValueError(f"patch size {patch_size} is larger than the {image_size}-pixel image")
     config = SwinConfig(img_size=image_size, patch_size=patch_size, window_size=window_size)
-    height, width = stage_sizes(config)[stage - 1]
+    height, width = config.stage_sizes()[stage - 1]
     if window_size > min(height, width):
         raise ValueError(
             f"window {window_size}x{window_size} is larger than the {height}x{width} token map of stage {stage}"

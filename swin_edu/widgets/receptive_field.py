@@ -6,7 +6,7 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from swin_edu.model import SwinTransformer
-from swin_edu.receptive_field import MODES, block_positions
+from swin_edu.receptive_field import MODES
 from swin_edu.viz import plot_receptive_field
 from swin_edu.viz.receptive_field import cached_exact_field, default_model, token_on_stage
 from swin_edu.widgets.explorer import STYLE, Explorer, int_slider
@@ -22,7 +22,7 @@ def receptive_field_explorer(model: SwinTransformer | None = None) -> Explorer:
 
     def draw(block_number: int, mode: str, row: int, col: int, effective: bool) -> tuple[Figure, str]:
         figure = plot_receptive_field(block_number, (row, col), mode, model, show_effective=effective)
-        stage, block = block_positions(depths)[block_number - 1]
+        stage, block = model.config.block_positions()[block_number - 1]
         field = cached_exact_field(token_on_stage((row, col), stage), stage, block, model.config, mode)
         readout = (
             f"block {block_number} = stage {stage + 1}, block {block + 1}; the token holding patch ({row}, {col}) "
