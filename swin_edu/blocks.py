@@ -12,7 +12,7 @@ from torch import nn
 
 from swin_edu.attention import WindowAttention
 from swin_edu.patches import PatchMerging
-from swin_edu.windows import WindowGrid, alternating_shift, shifted_window_mask
+from swin_edu.windows import WindowGrid, alternating_shift, cached_shift_mask
 
 
 class Mlp(nn.Module):
@@ -87,9 +87,6 @@ class SwinBlock(nn.Module):
         self.drop_path = DropPath(drop_path)
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = Mlp(dim, int(dim * mlp_ratio), drop)
-        # the shift mask depends only on the (padded) map size: built on first use, rebuilt when the size changes
-        self.register_buffer("attn_mask", None, persistent=False)
-        self._mask_key: tuple[int, int, tuple[int, int]] | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, H, W, C)`` -> ``(B, H, W, C)``."""
@@ -104,15 +101,18 @@ class SwinBlock(nn.Module):
         """
         return WindowGrid.for_map(height, width, self.window_size, self.shift_size)
 
-    def shift_mask(self, padded_height: int, padded_width: int, shift: tuple[int, int], device) -> torch.Tensor | None:
-        """The ``(nW, N, N)`` mask for this size, cached in the ``attn_mask`` buffer; None when nothing is shifted."""
+    def shift_mask(
+        self, padded_height: int, padded_width: int, shift: tuple[int, int], device: torch.device, dtype: torch.dtype
+    ) -> torch.Tensor | None:
+        """The ``(nW, N, N)`` shift mask (0 / -100) for a padded map, or None when nothing is shifted (W-MSA).
+
+        A pure function of its arguments, cached by :func:`~swin_edu.windows.cached_shift_mask`: nothing is
+        stored on the block, so a cast to bf16, a move to another device or a new image size always gets the
+        right mask. A subclass may override it (returning None trains shifted windows without a mask).
+        """
         if shift == (0, 0):
             return None
-        key = (padded_height, padded_width, shift)
-        if self._mask_key != key or self.attn_mask is None or self.attn_mask.device != device:
-            self.attn_mask = shifted_window_mask(padded_height, padded_width, self.window_size, shift).to(device)
-            self._mask_key = key
-        return self.attn_mask
+        return cached_shift_mask(padded_height, padded_width, self.window_size, shift, device, dtype)
 
     def window_attention(
         self, x: torch.Tensor, return_attention: bool = False
@@ -134,7 +134,7 @@ class SwinBlock(nn.Module):
         # 3. partition: the tokens of each window, (B*nW, M*M, C)
         windows = grid.partition(x)
         # 4. attend within each window; the mask keeps regions that the roll brought together apart
-        mask = self.shift_mask(grid.padded_height, grid.padded_width, grid.shift, x.device)
+        mask = self.shift_mask(grid.padded_height, grid.padded_width, grid.shift, x.device, x.dtype)
         attended = self.attn(windows, mask, return_attention=return_attention)
         windows, probs = attended if return_attention else (attended, None)
         # 5. merge the windows back into a map: (B, Hp, Wp, C)

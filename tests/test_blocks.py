@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from swin_edu.blocks import DropPath, SwinBlock
 from swin_edu.patches import PatchMerging
+from swin_edu.windows import shifted_window_mask
 
 
 def window_groups(length: int, window: int, shift: int) -> torch.Tensor:
@@ -53,15 +54,34 @@ def test_roll_and_mask_equal_brute_force_shifted_windows(height, width, window, 
         assert torch.allclose(block.window_attention(x), brute_force_shifted_attention(block, x), atol=1e-5)
 
 
-def test_mask_is_cached_per_size_and_not_saved():
+def test_shift_mask_follows_size_dtype_and_device():
+    block = SwinBlock(dim=16, num_heads=2, window_size=4, shift_size=2)
+    cases = [((8, 8), torch.float32, "cpu"), ((12, 8), torch.float32, "cpu"), ((8, 8), torch.bfloat16, "cpu")]
+    cases += [((8, 8), torch.float16, "meta"), ((8, 12), torch.float32, "cpu"), ((8, 8), torch.float32, "cpu")]
+    for (height, width), dtype, device in cases:  # the same block, asked again and again: never a stale mask
+        mask = block.shift_mask(height, width, (2, 2), torch.device(device), dtype)
+        assert mask.dtype == dtype and mask.device.type == device
+        assert mask.shape == (height * width // 16, 16, 16)
+        if device != "meta":
+            assert torch.equal(mask.float(), shifted_window_mask(height, width, 4, 2))
+    assert block.shift_mask(8, 8, (0, 0), torch.device("cpu"), torch.float32) is None  # W-MSA: no mask
+
+
+@pytest.mark.parametrize("sizes", [[(8, 8), (12, 8), (8, 8)], [(12, 8), (8, 12), (8, 8)]])
+def test_a_block_gives_what_a_fresh_block_gives_whatever_ran_before(sizes):
     block = SwinBlock(dim=16, num_heads=2, window_size=4, shift_size=2).eval()
-    block(torch.randn(1, 8, 8, 16))
-    first = block.attn_mask
-    block(torch.randn(3, 8, 8, 16))
-    assert block.attn_mask is first  # same size: reused
-    block(torch.randn(1, 12, 8, 16))
-    assert block.attn_mask.shape == (6, 16, 16)
-    assert "attn_mask" not in block.state_dict()
+    torch.nn.init.normal_(block.attn.relative_position_bias_table, std=1.0)
+    attributes = set(vars(block))
+    for height, width in sizes:
+        x = torch.randn(2, height, width, 16)
+        fresh = SwinBlock(dim=16, num_heads=2, window_size=4, shift_size=2).eval()
+        fresh.load_state_dict(block.state_dict())
+        with torch.no_grad():
+            assert torch.equal(block(x), fresh(x))
+            assert torch.allclose(block.window_attention(x), brute_force_shifted_attention(block, x), atol=1e-5)
+    assert set(vars(block)) == attributes  # forward assigned nothing to the module
+    assert [name for name, _ in block.named_buffers()] == ["attn.relative_position_index"]
+    assert not any("mask" in key for key in block.state_dict())
 
 
 def test_no_shift_when_a_single_window_covers_the_map():

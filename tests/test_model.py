@@ -1,5 +1,7 @@
 """The whole model: shapes, any input size, the feature pyramid, parameters and FLOPs (paper Table 1), bad input."""
 
+import copy
+
 import pytest
 import timm
 import torch
@@ -112,3 +114,37 @@ def test_bad_config_is_refused():
         SwinConfig(embed_dim=100)
     with pytest.raises(TypeError):
         swin_t(no_such_setting=1)
+
+
+def strong_bias(model: SwinTransformer) -> SwinTransformer:
+    """Bias tables with std 1, so that the bias and the shift mask visibly shape the attention."""
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name.endswith("relative_position_bias_table"):
+                parameter.normal_(std=1.0)
+    return model
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("sizes", [(112, 160), (160, 112)])  # two sizes, in both orders: the mask cache sees both
+def test_a_model_cast_to_half_precision_runs_in_every_mode(make_tiny_model, dtype, sizes):
+    reference = strong_bias(make_tiny_model(drop_path_rate=0.0))  # fp32; no stochastic depth: train == eval
+    model = copy.deepcopy(reference).to(dtype)  # a cast, not autocast: every parameter in half precision
+    tolerance = 0.05 if dtype == torch.bfloat16 else 0.01
+    shifted = 1  # the second block of every stage uses SW-MSA
+    for size in sizes:
+        images = torch.randn(2, 3, size, size)
+        with torch.no_grad():
+            expected = reference(images)  # (2, 64) features
+            tokens = reference.layers[0].blocks[0](reference.patch_embed(images))  # (2, size/4, size/4, 8)
+            _, expected_probs = reference.layers[0].blocks[shifted].window_attention(tokens, return_attention=True)
+        for training in (False, True):
+            model.train(training)
+            for grad in (False, True):  # without a gradient the CPU takes the fused path, with one the explicit
+                with torch.set_grad_enabled(grad):
+                    features = model(images.to(dtype))
+                    block = model.layers[0].blocks[shifted]
+                    out, probs = block.window_attention(tokens.to(dtype), return_attention=True)
+                assert features.dtype == out.dtype == probs.dtype == dtype, (size, training, grad)
+                assert torch.allclose(features.float(), expected, atol=tolerance * expected.abs().max())
+                assert torch.allclose(probs.float(), expected_probs, atol=tolerance)

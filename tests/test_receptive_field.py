@@ -107,10 +107,10 @@ def uniform_attention_model(config: SwinConfig, monkeypatch) -> SwinTransformer:
     """A model whose attention is uniform over what the mask leaves open, with masked pairs weighted exactly 0."""
     import swin_edu.blocks
 
-    real_mask = swin_edu.blocks.shifted_window_mask
+    real_mask = swin_edu.blocks.cached_shift_mask
     monkeypatch.setattr(
         swin_edu.blocks,
-        "shifted_window_mask",
+        "cached_shift_mask",
         lambda *args: real_mask(*args).masked_fill(real_mask(*args) < 0, float("-inf")),
     )
     model = SwinTransformer(config).double().eval()

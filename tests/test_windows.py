@@ -1,20 +1,24 @@
-"""Window partition, cyclic shift and the shifted-window mask (paper Fig. 2 and 4; the seed's demo)."""
+"""Window partition, cyclic shift and the shifted-window mask (paper Fig. 2 and 4; the official code's mask)."""
 
 import pytest
 import torch
 
 from swin_edu.windows import (
+    WindowGrid,
     cyclic_shift,
     region_labels,
     reverse_cyclic_shift,
     shifted_window_mask,
     window_partition,
+    window_coordinates,
     window_reverse,
 )
 
 
-def seed_demo_mask(height: int, width: int, window_size: int, shift_size: int) -> torch.Tensor:
-    """The attention mask exactly as the seed document (and the official code) builds it, with slices and views."""
+def official_mask(height: int, width: int, window_size: int, shift_size: int) -> torch.Tensor:
+    """The attention mask exactly as the official code builds it, with slices and views.
+
+    (The official code's mask construction, shown for a 14x14 map, window 7, shift 3.)"""
     img_mask = torch.zeros((1, height, width, 1))
     h_slices = (slice(0, -window_size), slice(-window_size, -shift_size), slice(-shift_size, None))
     w_slices = (slice(0, -window_size), slice(-window_size, -shift_size), slice(-shift_size, None))
@@ -50,10 +54,10 @@ def test_partition_refuses_sizes_that_are_not_multiples():
         window_partition(torch.zeros(1, 15, 14, 3), 7)
 
 
-def test_seed_demo_mask_value_for_value():
+def test_official_14x14_window_7_shift_3_mask_value_for_value():
     mask = shifted_window_mask(14, 14, 7, 3)
     assert mask.shape == (4, 49, 49) and mask.dtype == torch.float32
-    assert torch.equal(mask, seed_demo_mask(14, 14, 7, 3))
+    assert torch.equal(mask, official_mask(14, 14, 7, 3))
     assert set(mask.unique().tolist()) == {-100.0, 0.0}
     assert torch.count_nonzero(mask[0]) == 0  # window 0 holds a single region
     # window 3 holds four regions of sizes 4x4, 4x3, 3x4, 3x3: a token sees only its own region
@@ -63,11 +67,11 @@ def test_seed_demo_mask_value_for_value():
 @pytest.mark.parametrize(
     "height, width, window, shift", [(56, 56, 7, 3), (28, 14, 7, 3), (8, 12, 4, 2), (12, 12, 6, 5)]
 )
-def test_mask_matches_the_seed_code_for_any_size(height, width, window, shift):
-    assert torch.equal(shifted_window_mask(height, width, window, shift), seed_demo_mask(height, width, window, shift))
+def test_mask_matches_the_official_code_for_any_size(height, width, window, shift):
+    assert torch.equal(shifted_window_mask(height, width, window, shift), official_mask(height, width, window, shift))
 
 
-def test_region_labels_of_the_seed_demo():
+def test_region_labels_of_the_official_14x14_example():
     labels = region_labels(14, 14, 7, 3)
     assert labels[0, 0] == 0 and labels[0, 7] == 1 and labels[0, 11] == 2
     assert labels[7, 0] == 3 and labels[13, 13] == 8
@@ -87,3 +91,41 @@ def test_cyclic_shift_moves_the_top_left_corner_and_reverses():
     assert torch.equal(shifted[:, 0, 0], x[:, 3, 3])
     assert torch.equal(shifted[:, -3, -3], x[:, 0, 0])  # the wrapped-around corner (region A in Fig. 4)
     assert torch.equal(reverse_cyclic_shift(shifted, 3), x)
+
+
+@pytest.mark.parametrize("height, width, window, shift", [(5, 6, 4, 2), (14, 14, 7, 3), (7, 9, 7, 3), (4, 4, 4, 1)])
+def test_window_grid_round_trip_and_each_step(height, width, window, shift):
+    grid = WindowGrid.for_map(height, width, window, shift)
+    x = torch.randn(2, height, width, 3)
+    windows = grid.to_windows(x)
+    padded_height, padded_width = -(-height // window) * window, -(-width // window) * window
+    assert (grid.padded_height, grid.padded_width) == (padded_height, padded_width)
+    assert windows.shape == (2 * padded_height * padded_width // window**2, window * window, 3)
+    assert torch.equal(grid.from_windows(windows), x)
+    # the steps, written out with torch alone: zero padding, roll, view/permute partition (the official code's)
+    padded = torch.zeros(2, padded_height, padded_width, 3)
+    padded[:, :height, :width] = x
+    rolled = torch.roll(padded, (-grid.shift[0], -grid.shift[1]), dims=(1, 2))
+    by_hand = rolled.view(2, padded_height // window, window, padded_width // window, window, 3)
+    by_hand = by_hand.permute(0, 1, 3, 2, 4, 5).reshape(-1, window * window, 3)
+    assert torch.equal(windows, by_hand)
+
+
+def test_window_grid_shifts_no_axis_that_one_window_covers():
+    assert WindowGrid.for_map(7, 9, 7, 3).shift == (0, 3)  # 7 rows: one window tall; 9 columns pad to 14
+    assert WindowGrid.for_map(7, 7, 7, 3).shift == (0, 0) and not WindowGrid.for_map(7, 7, 7, 3).is_shifted
+    assert WindowGrid.for_map(14, 14, 7, 0).shift == (0, 0)
+
+
+def test_window_coordinates_by_hand():
+    # a 5 x 6 map, M = 4, s = 2: padded to 8 x 8, rolled up and left by 2, four windows of 4 x 4
+    coordinates = window_coordinates(5, 6, 4, 2)
+    assert coordinates.shape == (4, 16, 2)
+    # window 0, first token: rolled position (0, 0) holds original (2, 2); its row continues (2, 3) (2, 4) (2, 5)
+    assert coordinates[0, :4].tolist() == [[2, 2], [2, 3], [2, 4], [2, 5]]
+    # window 1 starts at rolled column 4, i.e. original column 6, padding, then 7 (padding), then 0, 1 (wrapped)
+    assert coordinates[1, :4].tolist() == [[-1, -1], [-1, -1], [2, 0], [2, 1]]
+    # window 3, last token: rolled (7, 7) holds original (1, 1), wrapped around both borders
+    assert coordinates[3, -1].tolist() == [1, 1]
+    real = coordinates[coordinates[..., 0] >= 0]
+    assert len(real) == 30 and len({tuple(c) for c in real.tolist()}) == 30  # every token once
