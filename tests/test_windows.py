@@ -9,8 +9,8 @@ from swin_edu.windows import (
     region_labels,
     reverse_cyclic_shift,
     shifted_window_mask,
-    window_partition,
     window_coordinates,
+    window_partition,
     window_reverse,
 )
 
@@ -30,7 +30,7 @@ def official_mask(height: int, width: int, window_size: int, shift_size: int) ->
     x = img_mask.view(1, height // window_size, window_size, width // window_size, window_size, 1)
     mask_windows = x.permute(0, 1, 3, 2, 4, 5).contiguous().view(-1, window_size * window_size)
     attn_mask = mask_windows.unsqueeze(1) - mask_windows.unsqueeze(2)
-    return attn_mask.masked_fill(attn_mask != 0, float(-100.0)).masked_fill(attn_mask == 0, float(0.0))
+    return attn_mask.masked_fill(attn_mask != 0, (-100.0)).masked_fill(attn_mask == 0, 0.0)
 
 
 @pytest.mark.parametrize("shape, window", [((2, 14, 14, 3), 7), ((1, 8, 12, 5), 4), ((3, 56, 28, 2), 7)])
