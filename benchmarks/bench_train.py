@@ -27,9 +27,10 @@ from skimage import data as skimage_data
 from torch import nn
 from torch.utils.data import DataLoader
 
-from swin_edu.data import batch_mixer, build_datasets
+from swin_edu.data import build_datasets
 from swin_edu.model import swin_t
-from swin_edu.train import autocast_dtype, parameter_groups
+from swin_edu.recipe import batch_mixer, parameter_groups
+from swin_edu.train import autocast_dtype
 
 
 def training_step(model: nn.Module, optimizer: torch.optim.Optimizer, mixer: Callable, images, labels, dtype) -> None:

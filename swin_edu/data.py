@@ -1,7 +1,7 @@
-"""Data for training: the presets' datasets, their transforms, and Mixup / CutMix on whole batches.
+"""Data for training: the presets' datasets and their per-image transforms, and images that cannot be read.
 
 Every augmentation is torchvision's own (``torchvision.transforms.v2``); this module only chooses and orders
-them. The presets:
+them, as the official code's ``data/build.py`` does with timm's. The data sets (``swin_edu.presets.PRESETS``):
 
     digits       scikit-learn's handwritten digits (shipped with it, no download), 8x8 upsampled to 32x32, grey
     cifar10      torchvision.datasets.CIFAR10 (downloaded on first use), 32x32 colour, 10 classes
@@ -9,80 +9,31 @@ them. The presets:
     imagenette   torchvision.datasets.Imagenette (10 ImageNet classes, the 320px version), cropped to 224
     imagefolder  any ImageNet-style folder ``DIR/train/<class>/*.jpg`` and ``DIR/val/<class>/*.jpg``, at 224
 
-A missing or malformed folder raises an error that shows the layout the preset expects.
+A missing or malformed folder raises an error that shows the layout the preset expects; an image file that
+cannot be decoded raises :class:`UnreadableImage` naming it, or, with ``skip_unreadable``, is left out of its
+batch with a warning (the training loop counts what was left out).
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from PIL import Image
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, default_collate
 from torchvision import datasets
-from torchvision.transforms import v2
+from torchvision.transforms import InterpolationMode, v2
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from swin_edu.presets import IMAGENET_MEAN, IMAGENET_STD, DataSpec, data_spec  # noqa: F401 (read from here too)
 
-
-@dataclass(frozen=True)
-class DataSpec:
-    """What a preset's images look like: the model's input size and channels, the classes, the normalisation.
-
-    ``crop`` is how training images are cropped: ``"shift"`` (small images: pad by ``max_shift`` pixels and crop
-    back, i.e. random shifts) or ``"resized"`` (photos: a random part of the image resized to ``img_size``, as
-    for ImageNet).
-    """
-
-    img_size: int
-    in_chans: int
-    num_classes: int
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-    crop: str
-    flip: bool
-    layout: str
-    max_shift: int = 0
-
-
-SPECS: dict[str, DataSpec] = {
-    # digits: shifts of up to half a pixel of the original 8x8 image
-    "digits": DataSpec(32, 1, 10, (0.31,), (0.32,), "shift", False, "none: shipped with scikit-learn", max_shift=2),
-    "cifar10": DataSpec(
-        32, 3, 10, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), "shift", True,
-        "DIR/cifar-10-batches-py/{data_batch_1..data_batch_5, test_batch, batches.meta} (the python version)",
-        max_shift=4,
-    ),
-    "cifar100": DataSpec(
-        32, 3, 100, (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762), "shift", True,
-        "DIR/cifar-100-python/{train, test, meta} (the python version)",
-        max_shift=4,
-    ),
-    "imagenette": DataSpec(
-        224, 3, 10, IMAGENET_MEAN, IMAGENET_STD, "resized", True,
-        "DIR/imagenette2-320/{train,val}/<wnid, e.g. n01440764>/*.JPEG",
-    ),
-    "imagefolder": DataSpec(
-        224, 3, 0, IMAGENET_MEAN, IMAGENET_STD, "resized", True,
-        "DIR/train/<class name>/<image files> and DIR/val/<class name>/<image files>, the same classes in both",
-    ),
-}
-PRESETS = tuple(SPECS)
-
-
-def data_spec(preset: str) -> DataSpec:
-    """The :class:`DataSpec` of a preset, with an error that lists the presets for an unknown name."""
-    if preset not in SPECS:
-        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-    return SPECS[preset]
-
+BICUBIC = InterpolationMode.BICUBIC  # the official code resizes bicubically (config.py: DATA.INTERPOLATION)
 
 # ----------------------------------------------------------------------------------------------- transforms
 
@@ -92,9 +43,14 @@ def train_transform(spec: DataSpec, randaugment: int = 9, erasing: float = 0.25)
 
     Args:
         spec: the preset's images.
-        randaugment: RandAugment's magnitude on a scale of 0 to 10 (the paper's recipe, timm's ``rand-m9``: 9 with
-            2 operations per image); 0 = off.
-        erasing: probability of erasing a random rectangle (the paper's recipe: 0.25); 0 = off.
+        randaugment: the magnitude of torchvision's RandAugment, 0 to 10 (2 operations per image); 0 = off. The
+            official code uses timm's ``rand-m9-mstd0.5-inc1`` instead, which differs: the magnitude varies per
+            operation (std 0.5), each operation is applied with probability 0.5, and its list of operations has
+            ``Invert`` and ``SolarizeAdd`` but no ``Identity``. Both fill with the mean colour; the rotations, shears
+            and translations interpolate bilinearly here (torchvision's affine on tensors has no bicubic), where
+            the official code's are bicubic.
+        erasing: probability of erasing one random rectangle (2% to 1/3 of the image) with per-pixel random
+            normal values, as the official code's ``REPROB 0.25``, ``REMODE pixel``, ``RECOUNT 1``; 0 = off.
 
     Returns:
         a transform from a PIL image or a ``(C, H, W)`` tensor to a ``(C, img_size, img_size)`` float tensor.
@@ -104,41 +60,83 @@ def train_transform(spec: DataSpec, randaugment: int = 9, erasing: float = 0.25)
     if spec.crop == "shift":
         steps.append(v2.RandomCrop(size, padding=spec.max_shift))  # shifts of up to max_shift pixels
     else:
-        steps.append(v2.RandomResizedCrop(size, antialias=True))
+        steps.append(v2.RandomResizedCrop(size, interpolation=BICUBIC, antialias=True))
     if spec.flip:
         steps.append(v2.RandomHorizontalFlip())
     if randaugment:
-        steps.append(v2.RandAugment(num_ops=2, magnitude=randaugment, num_magnitude_bins=11))  # on uint8 images
+        mean_colour = [round(255 * value) for value in spec.mean]
+        steps.append(v2.RandAugment(num_ops=2, magnitude=randaugment, num_magnitude_bins=11,
+                                    interpolation=InterpolationMode.BILINEAR, fill=mean_colour))  # on uint8 images
     steps += [v2.ToDtype(torch.float32, scale=True), v2.Normalize(spec.mean, spec.std)]
     if erasing:
-        steps.append(v2.RandomErasing(p=erasing))
+        steps.append(v2.RandomErasing(p=erasing, value="random"))
     return v2.Compose(steps)
 
 
 def eval_transform(spec: DataSpec) -> v2.Compose:
-    """Validation: photos resized so that the centre crop keeps 87.5% of the side (224 of 256), then normalised."""
+    """Validation: photos resized bicubically so that the centre crop keeps 87.5% of the side (224 of 256)."""
     steps: list[Callable] = [v2.ToImage()]
     if spec.crop == "resized":
-        steps += [v2.Resize(int(spec.img_size / 0.875), antialias=True), v2.CenterCrop(spec.img_size)]
+        steps += [v2.Resize(int(spec.img_size / 0.875), interpolation=BICUBIC, antialias=True),
+                  v2.CenterCrop(spec.img_size)]
     steps += [v2.ToDtype(torch.float32, scale=True), v2.Normalize(spec.mean, spec.std)]
     return v2.Compose(steps)
 
 
-def batch_mixer(num_classes: int, mixup: float = 0.8, cutmix: float = 1.0) -> Callable | None:
-    """Mixup or CutMix on a whole batch, one of the two chosen at random for each batch (as in the paper).
+# ------------------------------------------------------------------------------------- unreadable image files
 
-    ``mixer(images (B, C, H, W), labels (B,))`` -> ``(mixed images, soft targets (B, num_classes))``.
-    ``mixup`` and ``cutmix`` are the alphas of the Beta distributions the mixing ratio is drawn from; 0 turns
-    one off. Returns None when both are off.
+
+class UnreadableImage(ValueError):
+    """An image file that cannot be decoded (truncated, not an image, ...); ``path`` names it."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"cannot read image {path!r} ({reason}); repair or remove it, or pass --skip-unreadable "
+                         f"to leave unreadable images out (they are counted and reported)")
+        self.path = path
+
+
+def read_image(path: str) -> Image.Image:
+    """An image file as an RGB PIL image, decoded whole now; :class:`UnreadableImage` when that fails."""
+    try:
+        with open(path, "rb") as file:
+            return Image.open(file).convert("RGB")  # convert() decodes every pixel: a truncated file fails here
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise UnreadableImage(path, f"{type(error).__name__}: {error}") from error
+
+
+class SkipUnreadable(Dataset):
+    """A dataset whose unreadable images become None (with a warning that names them) instead of an error.
+
+    Use it with :func:`collate_readable`, which leaves the Nones out of each batch.
     """
-    mixers = []
-    if mixup > 0:
-        mixers.append(v2.MixUp(alpha=mixup, num_classes=num_classes))
-    if cutmix > 0:
-        mixers.append(v2.CutMix(alpha=cutmix, num_classes=num_classes))
-    if not mixers:
-        return None
-    return mixers[0] if len(mixers) == 1 else v2.RandomChoice(mixers)
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.classes = dataset.classes
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int):
+        try:
+            return self.dataset[index]
+        except UnreadableImage as error:
+            print(f"skipped unreadable image {error.path!r}", file=sys.stderr)
+            return None
+
+
+def collate_readable(items: list) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """``default_collate`` of the items that are not None; None when none is left."""
+    readable = [item for item in items if item is not None]
+    return default_collate(readable) if readable else None
+
+
+def default_workers(spec: DataSpec) -> int:
+    """Loader worker processes: none for in-memory data, else one per available CPU, at most 8."""
+    if spec.in_memory:
+        return 0
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(8, available)
 
 
 # ------------------------------------------------------------------------------------------------- datasets
@@ -170,7 +168,7 @@ def digits_images(size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
 
 def digits_datasets(train_tf: Callable, val_tf: Callable, val_fraction: float = 0.2) -> tuple[Dataset, Dataset]:
     """The digits split once, stratified and always the same way (seed 0): 1437 training, 360 validation images."""
-    images, labels = digits_images(SPECS["digits"].img_size)
+    images, labels = digits_images(data_spec("digits").img_size)
     train_idx, val_idx = train_test_split(
         torch.arange(len(labels)).numpy(), test_size=val_fraction, stratify=labels.numpy(), random_state=0
     )
@@ -183,10 +181,10 @@ def digits_datasets(train_tf: Callable, val_tf: Callable, val_fraction: float = 
 
 def _missing(preset: str, root: str | os.PathLike | None, problem: str) -> FileNotFoundError:
     """An error that says what is wrong with a data folder and which layout the preset expects."""
-    hint = " (or leave out --no-download to fetch it)" if preset in ("cifar10", "cifar100", "imagenette") else ""
+    hint = " (swin_edu.train downloads it unless given --no-download)" if preset in ("cifar10", "cifar100", "imagenette") else ""
     return FileNotFoundError(
         f"{preset}: {problem} in data folder {os.fspath(root) if root else None!r}.\n"
-        f"Expected layout: {SPECS[preset].layout}{hint}"
+        f"Expected layout: {data_spec(preset).layout}{hint}"
     )
 
 
@@ -208,10 +206,11 @@ def imagenette_datasets(root: str | os.PathLike, train_tf: Callable, val_tf: Cal
     """Imagenette (320px version) through torchvision: about 9469 training and 3925 validation images."""
     if not download and not (Path(root) / "imagenette2-320").is_dir():
         raise _missing("imagenette", root, "no imagenette2-320/ folder")
+    common = {"size": "320px", "loader": read_image}
     try:
         return (
-            datasets.Imagenette(root, split="train", size="320px", transform=train_tf, download=download),
-            datasets.Imagenette(root, split="val", size="320px", transform=val_tf, download=False),
+            datasets.Imagenette(root, split="train", transform=train_tf, download=download, **common),
+            datasets.Imagenette(root, split="val", transform=val_tf, download=False, **common),
         )
     except (RuntimeError, OSError, KeyError) as error:  # a missing split, class folder or unknown WordNet id
         raise _missing("imagenette", root, f"a missing or malformed folder ({error!r})") from error
@@ -226,7 +225,7 @@ def imagefolder_datasets(root: str | os.PathLike | None, train_tf: Callable, val
         if not (Path(root) / split).is_dir():
             raise _missing("imagefolder", root, f"no {split}/ subfolder")
         try:
-            splits.append(datasets.ImageFolder(Path(root) / split, transform=transform))
+            splits.append(datasets.ImageFolder(Path(root) / split, transform=transform, loader=read_image))
         except FileNotFoundError as error:  # torchvision: no class folders, or no images in them
             raise _missing("imagefolder", root, f"{split}/ has no class folders with images ({error})") from error
     train, val = splits
@@ -242,15 +241,17 @@ def build_datasets(
     randaugment: int = 9,
     erasing: float = 0.25,
     augment: bool = True,
+    skip_unreadable: bool = False,
 ) -> tuple[Dataset, Dataset]:
     """The training and validation datasets of a preset, with their transforms.
 
     Args:
-        preset: one of :data:`PRESETS`.
+        preset: a name in :data:`swin_edu.presets.PRESETS`.
         root: the data folder (not used by ``digits``); ``cifar*`` and ``imagenette`` download into it.
         download: let torchvision download ``cifar10``, ``cifar100`` or ``imagenette`` when it is missing.
         randaugment, erasing: see :func:`train_transform`.
         augment: False gives the training images the validation transform (no randomness at all).
+        skip_unreadable: wrap both sets in :class:`SkipUnreadable` (load them with :func:`collate_readable`).
 
     Returns:
         ``(train, val)``; each item is ``(image (C, img_size, img_size), label)`` and each set has ``.classes``.
@@ -259,14 +260,16 @@ def build_datasets(
     val_tf = eval_transform(spec)
     train_tf = train_transform(spec, randaugment, erasing) if augment else val_tf
     if preset == "digits":
-        return digits_datasets(train_tf, val_tf)
-    if preset == "imagefolder":
-        return imagefolder_datasets(root, train_tf, val_tf)
-    if root is None:
+        sets = digits_datasets(train_tf, val_tf)
+    elif preset == "imagefolder":
+        sets = imagefolder_datasets(root, train_tf, val_tf)
+    elif root is None:
         raise _missing(preset, root, "no folder given (use --data DIR)")
-    if preset == "imagenette":
-        return imagenette_datasets(root, train_tf, val_tf, download)
-    return cifar_datasets(preset, root, train_tf, val_tf, download)
+    elif preset == "imagenette":
+        sets = imagenette_datasets(root, train_tf, val_tf, download)
+    else:
+        sets = cifar_datasets(preset, root, train_tf, val_tf, download)
+    return tuple(SkipUnreadable(s) for s in sets) if skip_unreadable else sets
 
 
 def class_names(dataset: Dataset) -> list[str]:

@@ -11,7 +11,9 @@ import torch
 from PIL import Image
 
 from swin_edu import data
-from swin_edu.data import SPECS, batch_mixer, build_datasets, class_names, data_spec, eval_transform, train_transform
+from swin_edu.data import build_datasets, class_names, eval_transform, train_transform
+from swin_edu.presets import PRESETS, data_spec
+from swin_edu.recipe import batch_mixer
 
 
 def write_images(folder: Path, count: int, size: tuple[int, int] = (40, 30), suffix: str = ".png") -> None:
@@ -79,7 +81,7 @@ def test_training_augmentation_is_random_and_validation_is_not():
 
 @pytest.mark.parametrize("preset", ["cifar10", "imagenette"])
 def test_transforms_give_the_model_input_size(preset):
-    spec = SPECS[preset]
+    spec = PRESETS[preset].data
     photo = Image.fromarray(np.random.default_rng(0).integers(0, 256, (300, 260, 3), dtype=np.uint8))
     if spec.crop == "shift":
         photo = photo.resize((32, 32))
@@ -105,7 +107,7 @@ def test_cifar_loads_from_torchvisions_layout(tmp_path, no_checksums, preset):
     train, val = build_datasets(preset, tmp_path, download=False)
     assert (len(train), len(val)) == (20, 4)
     image, label = train[0]
-    assert image.shape == (3, 32, 32) and 0 <= label < SPECS[preset].num_classes
+    assert image.shape == (3, 32, 32) and 0 <= label < PRESETS[preset].data.num_classes
     assert class_names(train)[0] == "class0"
 
 

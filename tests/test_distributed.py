@@ -14,7 +14,8 @@ import sys
 
 import pytest
 
-from swin_edu.train import make_config, train
+from swin_edu.presets import make_config
+from swin_edu.train import train
 
 TINY_FLAGS = ["--embed-dim", "12", "--depths", "1", "1", "--num-heads", "1", "2", "--patch-size", "4", "--drop-path", "0"]
 RECIPE_FLAGS = ["--epochs", "2", "--batch-size", "32", "--train-limit", "128", "--val-limit", "64",

@@ -1,4 +1,4 @@
-"""Checks for notebook 08 (training): the linear scaling rule, which parameters skip weight decay, soft targets."""
+"""Checks for notebook 09 (the training recipe): the linear scaling rule, which parameters skip weight decay, soft targets."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from swin_edu.exercises import check_number, report, run_answer
 from swin_edu.model import SwinTransformer
-from swin_edu.train import parameter_groups, scaled_lr
+from swin_edu.recipe import parameter_groups, scaled_lr
 
 
 def check_peak_lr(answer: object) -> bool:

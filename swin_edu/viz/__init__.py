@@ -7,6 +7,8 @@
     plot_receptive_field      exact and effective receptive field after block k         (receptive_field.py)
     plot_complexity           measured FLOPs and time of MSA vs W-MSA, formulas (1)(2)  (complexity.py)
     plot_attention_maps       where one token of a model looks                          (attention_maps.py)
+    plot_curves               a training run's losses and accuracy per epoch            (training.py)
+    plot_confusion_matrix     what a trained model confuses with what                   (training.py)
 
 Every value drawn comes from ``swin_edu``'s own functions. Widgets (``swin_edu.widgets``) wrap these.
 """
@@ -18,6 +20,7 @@ from swin_edu.viz.position import plot_relative_position
 from swin_edu.viz.receptive_field import plot_receptive_field
 from swin_edu.viz.shift import plot_shift
 from swin_edu.viz.style import figure_pixels, figure_png
+from swin_edu.viz.training import plot_confusion_matrix, plot_curves
 from swin_edu.viz.windows import plot_windows
 
 __all__ = [
@@ -28,6 +31,8 @@ __all__ = [
     "plot_receptive_field",
     "plot_complexity",
     "plot_attention_maps",
+    "plot_curves",
+    "plot_confusion_matrix",
     "figure_pixels",
     "figure_png",
 ]

@@ -1,0 +1,225 @@
+"""What a training run is: :class:`TrainConfig`, and the named presets (data, model and recipe in one place).
+
+A preset names a data set and the recipe and model that suit it. ``PRESETS[name].data`` says what its images
+look like (:class:`DataSpec`); ``PRESETS[name].recipe`` holds the :class:`TrainConfig` fields that differ from
+the paper's ImageNet-1K recipe (the defaults of :class:`TrainConfig`). :func:`make_config` joins the two, and
+:meth:`TrainConfig.check` refuses a setting outside its range before anything is built.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from swin_edu.checkpoint import load_checkpoint
+from swin_edu.model import VARIANTS, SwinConfig, config_dict
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+# the architecture of Swin-T, without the fields that the data decides (img_size, in_chans, num_classes)
+SWIN_T = {
+    key: value
+    for key, value in config_dict(VARIANTS["swin_t"]).items()
+    if key not in ("img_size", "in_chans", "num_classes")
+}
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """What a preset's images look like: the model's input size and channels, the classes, the normalisation.
+
+    ``crop`` is how training images are cropped: ``"shift"`` (small images: pad by ``max_shift`` pixels and crop
+    back, i.e. random shifts, as the official code does for 32x32 images) or ``"resized"`` (photos: a random part
+    of the image resized bicubically to ``img_size``, as for ImageNet). ``num_classes`` 0: the data decides.
+    """
+
+    img_size: int
+    in_chans: int
+    num_classes: int
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    crop: str
+    flip: bool
+    layout: str
+    max_shift: int = 0
+    in_memory: bool = False  # the whole set is a tensor: loader worker processes only cost time
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named starting point: the data's :class:`DataSpec` and the recipe fields that differ from the paper's."""
+
+    data: DataSpec
+    recipe: dict = field(default_factory=dict)
+
+
+CIFAR_MODEL = dict(SWIN_T, patch_size=2, window_size=4, depths=[2, 6, 2], num_heads=[3, 6, 12], drop_path_rate=0.1)
+CIFAR_RECIPE = {"epochs": 200, "batch_size": 128, "lr": 4e-3, "min_lr": 4e-5, "warmup_epochs": 10, "model": CIFAR_MODEL}
+
+PRESETS: dict[str, Preset] = {
+    # scikit-learn's 1797 8x8 digits, upsampled to 32x32 (shipped with it, no download). A 1.3M-parameter Swin
+    # (patch 2, window 4, three stages) learns them on two CPU cores in minutes: a short schedule on 1437 images
+    # does best with light regularisation (random shifts of up to 2 pixels, label smoothing) and small batches.
+    "digits": Preset(
+        DataSpec(32, 1, 10, (0.31,), (0.32,), "shift", False, "none: shipped with scikit-learn", 2, in_memory=True),
+        {
+            "epochs": 15, "batch_size": 16, "lr": 0.064, "min_lr": 6.4e-4, "warmup_epochs": 1, "mixup": 0.0,
+            "cutmix": 0.0, "randaugment": 0, "erasing": 0.0,
+            "model": dict(SWIN_T, patch_size=2, window_size=4, embed_dim=48, depths=[2, 2, 2], num_heads=[3, 6, 12],
+                          drop_path_rate=0.0),
+        },
+    ),
+    # torchvision.datasets.CIFAR10 / CIFAR100 (downloaded on first use): Swin adapted to 32x32 (patch 2, window 4,
+    # three stages: 16x16, 8x8, 4x4 tokens), the full recipe
+    "cifar10": Preset(
+        DataSpec(32, 3, 10, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), "shift", True,
+                 "DIR/cifar-10-batches-py/{data_batch_1..data_batch_5, test_batch, batches.meta} (the python version)",
+                 4),
+        CIFAR_RECIPE,
+    ),
+    "cifar100": Preset(
+        DataSpec(32, 3, 100, (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762), "shift", True,
+                 "DIR/cifar-100-python/{train, test, meta} (the python version)", 4),
+        CIFAR_RECIPE,
+    ),
+    # torchvision.datasets.Imagenette (10 ImageNet classes, the 320px version): Swin-T at 224
+    "imagenette": Preset(
+        DataSpec(224, 3, 10, IMAGENET_MEAN, IMAGENET_STD, "resized", True,
+                 "DIR/imagenette2-320/{train,val}/<wnid, e.g. n01440764>/*.JPEG"),
+        {"epochs": 100, "batch_size": 128, "warmup_epochs": 5},
+    ),
+    # any ImageNet-style folder: Swin-T at 224, the paper's recipe unchanged
+    "imagefolder": Preset(
+        DataSpec(224, 3, 0, IMAGENET_MEAN, IMAGENET_STD, "resized", True,
+                 "DIR/train/<class name>/<image files> and DIR/val/<class name>/<image files>, the same classes in both"),
+    ),
+}
+
+
+def get_preset(name: str) -> Preset:
+    """The :class:`Preset` called ``name``, with an error that lists the presets for an unknown name."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+def data_spec(name: str) -> DataSpec:
+    """The :class:`DataSpec` of the preset called ``name``."""
+    return get_preset(name).data
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run. The defaults are the paper's ImageNet-1K recipe for Swin-T.
+
+    ``lr`` and ``min_lr`` are per 1024 images: the optimizer uses ``lr * batch_size / 1024`` (linear scaling).
+    ``batch_size`` is the global batch, split evenly over the processes of a distributed run. ``model`` holds
+    :class:`swin_edu.model.SwinConfig` fields; ``img_size``, ``in_chans`` and ``num_classes`` come from the data.
+    ``clip_grad`` 0 switches clipping off.
+    """
+
+    preset: str = "imagefolder"
+    data: str | None = None
+    out: str = "runs/swin"
+    epochs: int = 300
+    batch_size: int = 1024
+    lr: float = 1e-3
+    min_lr: float = 1e-5
+    warmup_epochs: float = 20
+    weight_decay: float = 0.05
+    label_smoothing: float = 0.1
+    mixup: float = 0.8
+    cutmix: float = 1.0
+    randaugment: int = 9
+    erasing: float = 0.25
+    clip_grad: float = 5.0
+    augment: bool = True  # False: no per-image augmentation (Mixup/CutMix are set apart), e.g. to compare runs exactly
+    model: dict = field(default_factory=lambda: dict(SWIN_T))
+    seed: int = 0
+    train_limit: int | None = None  # use only the first N training images (quick trials, tests)
+    val_limit: int | None = None
+    # how to run rather than what to compute: may change when a run is resumed
+    workers: int | None = None  # data-loading processes; None: 0 for in-memory data, else up to 8 (the CPUs)
+    device: str | None = None  # None: cuda when there is one
+    precision: str = "auto"  # fp32, bf16 or fp16 autocast; auto: bf16 on CUDA, fp32 on the CPU
+    channels_last: bool | None = None  # None: on CUDA
+    compile: bool = False
+    download: bool = True
+    progress: bool = True
+    skip_unreadable: bool = False  # skip image files that cannot be decoded (counted and reported) instead of stopping
+
+    def check(self) -> TrainConfig:
+        """Refuse any setting outside its range, naming the flag, the range and the value; returns self."""
+        get_preset(self.preset)
+        ranges = [
+            ("epochs", self.epochs >= 1, "at least 1"),
+            ("batch-size", self.batch_size >= 1, "at least 1"),
+            ("min-lr", self.min_lr >= 0, "0 or more"),
+            ("warmup-epochs", 0 <= self.warmup_epochs <= self.epochs, f"between 0 and --epochs ({self.epochs})"),
+            ("weight-decay", self.weight_decay >= 0, "0 or more"),
+            ("label-smoothing", 0 <= self.label_smoothing < 1, "in [0, 1)"),
+            ("mixup", self.mixup >= 0, "0 (off) or more"),
+            ("cutmix", self.cutmix >= 0, "0 (off) or more"),
+            ("randaugment", 0 <= self.randaugment <= 10, "a magnitude from 0 (off) to 10"),
+            ("erasing", 0 <= self.erasing <= 1, "a probability in [0, 1]"),
+            ("clip-grad", self.clip_grad >= 0, "a maximum gradient norm above 0 (or 0: no clipping)"),
+            ("train-limit", self.train_limit is None or self.train_limit >= 1, "at least 1 image"),
+            ("val-limit", self.val_limit is None or self.val_limit >= 1, "at least 1 image"),
+            ("workers", self.workers is None or self.workers >= 0, "0 or more"),
+            ("precision", self.precision in ("auto", "fp32", "bf16", "fp16"), "auto, fp32, bf16 or fp16"),
+        ]
+        for flag, within, expected in ranges:
+            if not within:
+                raise ValueError(f"--{flag} must be {expected}; got {getattr(self, flag.replace('-', '_'))}")
+        if self.lr <= 0:
+            scaled = self.lr * self.batch_size / 1024
+            raise ValueError(f"--lr must be above 0; got {self.lr} per 1024 images, i.e. {scaled:g} at batch "
+                             f"{self.batch_size} (the optimizer's learning rate is --lr * batch / 1024)")
+        rate = self.model.get("drop_path_rate", 0.0)
+        if not 0 <= rate < 1:
+            raise ValueError(f"--drop-path must be in [0, 1) (1 drops every block: nothing would learn); got {rate}")
+        unknown = sorted(set(self.model) - {f.name for f in fields(SwinConfig)})
+        if unknown:
+            raise ValueError(f"model settings must be SwinConfig fields; got unknown {unknown}")
+        SwinConfig(**self.model)  # heads that do not divide the channels, a window of 0, ... fail here, named
+        return self
+
+
+# what may change when a run is resumed: where and how it runs (``epochs``: to extend a run, see swin_edu.train)
+RUNTIME_FIELDS = (
+    "out", "data", "workers", "device", "precision", "channels_last", "compile", "download", "progress",
+    "skip_unreadable",
+)
+
+
+def make_config(preset: str, **overrides) -> TrainConfig:
+    """The preset's :class:`TrainConfig`, with ``overrides`` (None values are ignored; ``model`` entries merge).
+
+    The result is checked (:meth:`TrainConfig.check`): a setting out of range raises ValueError.
+    """
+    settings = dict(get_preset(preset).recipe, preset=preset, out=f"runs/{preset}")
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key == "model":
+            value = {**settings.get("model", SWIN_T), **value}
+        settings[key] = value
+    return TrainConfig(**settings).check()
+
+
+def resume_config(checkpoint_path: str | os.PathLike, **runtime) -> TrainConfig:
+    """The config a checkpoint was trained with, writing next to it, with ``runtime`` fields changed.
+
+    Only :data:`~swin_edu.presets.RUNTIME_FIELDS` (where and how to run) and ``epochs`` (to extend the run) may
+    change; the recipe is the checkpoint's.
+    """
+    unknown = sorted(set(runtime) - {*RUNTIME_FIELDS, "epochs"})
+    if unknown:
+        raise ValueError(f"a resumed run keeps its recipe; only epochs, {', '.join(RUNTIME_FIELDS)} may change, "
+                         f"not {unknown}")
+    saved = load_checkpoint(checkpoint_path)["config"]
+    known = {f.name for f in fields(TrainConfig)}
+    config = TrainConfig(**{key: value for key, value in saved.items() if key in known})
+    return replace(config, **{"out": str(Path(checkpoint_path).parent), **runtime}).check()
