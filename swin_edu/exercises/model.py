@@ -1,4 +1,4 @@
-"""Checks for notebook 06: the whole model, its parameters, its feature pyramid, and a change of window size."""
+"""Checks for notebooks 06 and 07: the whole model, its parameters and feature pyramid; any input size, a new window."""
 
 from __future__ import annotations
 
@@ -37,6 +37,20 @@ def check_pyramid_shapes_320x480(answer: object) -> bool:
     expected = [tuple(level.shape[1:]) for level in pyramid]
     hint = "strides 4, 8, 16, 32 and channels 96, 192, 384, 768; the pyramid is channels-first: (C, H, W)."
     return check_shape_list(answer, expected, hint, layout="(C, H, W)", level="level")
+
+
+def check_padded_maps_112(answer: object) -> bool:
+    """Check ``(side, padded side)`` of the four stage maps of Swin-T (M = 7) for one 112 x 112 image."""
+    with torch.device("meta"):
+        model = swin_t()
+        stages = model.forward_stages(torch.zeros(1, 3, 112, 112))
+    window = model.config.window_size
+    expected = [(stage.shape[1], stage.shape[1] + (-stage.shape[1] % window)) for stage in stages]
+    hint = (
+        "the patches give a 28x28 map; each merging halves it, padding an odd side by one first; "
+        "then each block pads its map at the bottom and right up to a multiple of M = 7."
+    )
+    return check_shape_list(answer, expected, hint, layout="(side, padded side)")
 
 
 def check_adapt_to_window(adapt: object) -> bool:

@@ -1,4 +1,4 @@
-"""Checks for notebook 07: how far a token sees after each block (``swin_edu.receptive_field``)."""
+"""Checks for notebook 08: how far a token sees after each block (``swin_edu.receptive_field``)."""
 
 from __future__ import annotations
 
