@@ -7,6 +7,7 @@
     plot_receptive_field      exact and effective receptive field after block k         (receptive_field.py)
     plot_complexity           measured FLOPs and time of MSA vs W-MSA, formulas (1)(2)  (complexity.py)
     plot_attention_maps       where one token of a model looks                          (attention_maps.py)
+    plot_token_journey        one token through every block: windows, mask, field       (token_journey.py)
     plot_curves               a training run's losses and accuracy per epoch            (training.py)
     plot_confusion_matrix     what a trained model confuses with what                   (training.py)
 
@@ -20,6 +21,7 @@ from swin_edu.viz.position import plot_relative_position
 from swin_edu.viz.receptive_field import plot_receptive_field
 from swin_edu.viz.shift import plot_shift
 from swin_edu.viz.style import figure_pixels, figure_png
+from swin_edu.viz.token_journey import plot_token_journey
 from swin_edu.viz.training import plot_confusion_matrix, plot_curves
 from swin_edu.viz.windows import plot_windows
 
@@ -31,6 +33,7 @@ __all__ = [
     "plot_receptive_field",
     "plot_complexity",
     "plot_attention_maps",
+    "plot_token_journey",
     "plot_curves",
     "plot_confusion_matrix",
     "figure_pixels",
