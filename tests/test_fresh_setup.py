@@ -8,7 +8,8 @@
    under nbval, the RISE browser test), chosen through PYTEST_ADDOPTS, so that the command is exactly the
    README's: running the whole suite again, recursively, would double the CI's time.
 Any step the README forgets (a package, a file, a command) fails here. Uncommitted changes are not part of
-the clone. Logs go to `servers.artifacts_dir("fresh-setup")`, outside the repository. Select or deselect with `-m fresh_setup` / `-m "not fresh_setup"`.
+the clone. Logs go to `servers.artifacts_dir("fresh-setup")`, outside the repository. Select or deselect with
+`-m fresh_setup` / `-m "not fresh_setup"`.
 """
 
 from __future__ import annotations

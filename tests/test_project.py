@@ -4,7 +4,6 @@ import re
 from pathlib import Path
 
 import tomllib
-
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
