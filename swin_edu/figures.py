@@ -20,6 +20,7 @@ from swin_edu.viz import (
     plot_receptive_field,
     plot_relative_position,
     plot_shift,
+    plot_token_journey,
     plot_windows,
 )
 from swin_edu.viz.receptive_field import default_model
@@ -39,6 +40,7 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "receptive_field": plot_receptive_field,
     "complexity": plot_complexity,
     "attention_maps": _attention_maps,
+    "token_journey": plot_token_journey,
 }
 
 

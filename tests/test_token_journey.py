@@ -178,7 +178,10 @@ def test_explorer_controls_play_and_blitted_frames():
     assert explorer.play_link.source == (explorer.play, "value")
     assert explorer.play_link.target == (explorer.controls["step"], "value")
     assert (explorer.play.min, explorer.play.max) == (0, explorer.controls["step"].max) == (0, 16)
-    assert "window 18" in explorer.readout.value and "<b>196</b> of 3136" in explorer.readout.value
+    # pixel (214, 210): token (53, 52); rolled by 3 it sits at (50, 49), window 7 * 8 + 7 = 63, in the 4x4 region
+    # rows and columns [49, 53) of the rolled map: 16 tokens open, 33 blocked; its field stays one 7x7 window
+    assert "window 63" in explorer.readout.value and "<b>16</b> of the 49" in explorer.readout.value
+    assert "<b>33</b> are blocked" in explorer.readout.value and "<b>49</b> of 3136" in explorer.readout.value
     for name, value in [("step", 5), ("row", 200), ("col", 3)]:
         before = (explorer.image.value, explorer.readout.value)
         explorer.controls[name].value = value

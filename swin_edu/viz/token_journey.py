@@ -250,12 +250,13 @@ def _pixel_box(
 
 
 def plot_token_journey(
-    pixel: tuple[int, int] = (82, 70), step: int = 2, config: SwinConfig | None = None, photo: str = "chelsea"
+    pixel: tuple[int, int] = (214, 210), step: int = 2, config: SwinConfig | None = None, photo: str = "chelsea"
 ) -> Figure:
     """One step of the journey of the token holding ``pixel`` of the photo (see ``TokenJourneyFigure``).
 
     Args:
-        pixel: ``(row, col)`` in the ``img_size x img_size`` photo (224 for Swin-T); the default is the cat's eye.
+        pixel: ``(row, col)`` in the ``img_size x img_size`` photo (224 for Swin-T); the default lies near the
+            bottom-right corner, where the shifted window holds four regions and the mask blocks most of it.
         step: 0 = patch embedding, then every block and patch merging in order, the last = average pooling
             (16 for Swin-T).
         config: the architecture; Swin-T at 224 by default. No model is built.
