@@ -89,9 +89,8 @@ def eval_transform(spec: DataSpec) -> v2.Compose:
 class UnreadableImage(ValueError):
     """An image file that cannot be decoded (truncated, not an image, ...); ``path`` names it."""
 
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"cannot read image {path!r} ({reason}); repair or remove it, or pass --skip-unreadable "
-                         f"to leave unreadable images out (they are counted and reported)")
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)  # one argument: a loader worker process re-raises it with its own message
         self.path = path
 
 
@@ -101,7 +100,9 @@ def read_image(path: str) -> Image.Image:
         with open(path, "rb") as file:
             return Image.open(file).convert("RGB")  # convert() decodes every pixel: a truncated file fails here
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise UnreadableImage(path, f"{type(error).__name__}: {error}") from error
+        raise UnreadableImage(f"cannot read image {path!r} ({type(error).__name__}: {error}); repair or remove it, "
+                              f"or pass --skip-unreadable to leave unreadable images out (they are counted and "
+                              f"reported)", path) from error
 
 
 class SkipUnreadable(Dataset):
