@@ -7,14 +7,17 @@ Both attentions use the same weights (one ``WindowAttention``): shifted windows 
 (roll, partition, mask, attend, merge, roll back; ``SwinBlock.window_attention``); sliding windows copy each
 query's M x M neighbourhood of keys and values out with ``F.unfold`` (``swin_edu.sliding_window``). Reported:
 the median time of a forward pass over interleaved rounds, the peak memory the call adds (CPU: the peak resident
-set size, reset before each call through /proc/self/clear_refs, Linux only; CUDA: ``max_memory_allocated``),
+set size, reset before each call through /proc/self/clear_refs, Linux only, with glibc's mmap threshold fixed at
+128 KiB so that every large tensor is mapped on allocation and unmapped when freed; CUDA: ``max_memory_allocated``),
 and both as ratios sliding / shifted. Regular windows (W-MSA, no shift) are timed too, for scale.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -67,6 +70,10 @@ def time_interleaved(steps: dict[str, Callable[[], None]], rounds: int, device: 
 
 
 def main() -> None:
+    if sys.platform == "linux" and "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+        # glibc raises its mmap threshold after large frees and then keeps freed memory: RSS would miss allocations
+        os.environ["MALLOC_MMAP_THRESHOLD_"] = str(128 * 1024)
+        os.execv(sys.executable, [sys.executable, *sys.argv])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--side", type=int, default=56, help="feature map side in tokens (stage 1 at 224: 56)")
     parser.add_argument("--channels", type=int, default=96)
