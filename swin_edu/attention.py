@@ -29,6 +29,11 @@ def fused_kernel_is_faster(x: torch.Tensor) -> bool:
     return x.device.type != "cpu" or not torch.is_grad_enabled()
 
 
+def _reset_after_load(module: WindowAttention, incompatible_keys) -> None:
+    """After ``load_state_dict``: rebuild what the state dict does not hold (a module-level function, picklable)."""
+    module.reset_derived_buffers()
+
+
 class WindowAttention(nn.Module):
     """Multi-head self-attention inside windows, with a learned relative position bias.
 
@@ -64,10 +69,28 @@ class WindowAttention(nn.Module):
         self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
         # one learned bias per relative offset (dy, dx) and per head
         self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window_size - 1) ** 2, num_heads))
+        # which row of the table each (query, key) pair reads: derived from M alone, so not saved (see below)
         self.register_buffer("relative_position_index", relative_position_index(window_size), persistent=False)
+        self.register_load_state_dict_post_hook(_reset_after_load)
         self.attn_drop = nn.Dropout(attn_drop)
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
+
+    def reset_derived_buffers(self) -> None:
+        """Recompute ``relative_position_index`` on the device of the bias table.
+
+        Runs by itself after every tensor transform (``to``, ``to_empty``, ``cuda``, ...) and after every
+        ``load_state_dict``. That is what makes a model built on the meta device usable: ``to_empty()`` leaves
+        buffers uninitialised and ``load_state_dict(..., assign=True)`` leaves this one on the meta device, since
+        the state dict does not hold it.
+        """
+        with torch.device(self.relative_position_bias_table.device):
+            self.relative_position_index = relative_position_index(self.window_size)
+
+    def _apply(self, fn, recurse: bool = True) -> WindowAttention:
+        super()._apply(fn, recurse)  # every parameter and buffer through fn, as nn.Module does
+        self.reset_derived_buffers()
+        return self
 
     def attention_bias(self, mask: torch.Tensor | None) -> torch.Tensor:
         """Everything added to the logits: relative position bias plus shift mask, ``(nW or 1, heads, N, N)``."""
@@ -95,8 +118,10 @@ class WindowAttention(nn.Module):
         windows_per_image = bias.shape[0]
 
         if self.fused and not return_attention and fused_kernel_is_faster(x):
-            # the kernel takes one mask per window: repeat the nW masks over the images, batch outermost
-            bias = bias.repeat(q.shape[0] // windows_per_image, 1, 1, 1)  # (B*nW, heads, N, N)
+            if windows_per_image > 1:
+                # SW-MSA: the kernel pairs masks with windows one to one: repeat the nW masks over the images
+                bias = bias.repeat(q.shape[0] // windows_per_image, 1, 1, 1)  # (B*nW, heads, N, N)
+            # W-MSA: the (1, heads, N, N) bias broadcasts over every window, no copy
             out = F.scaled_dot_product_attention(
                 q, k, v, attn_mask=bias.to(q.dtype), dropout_p=self.attn_drop.p if self.training else 0.0
             )

@@ -114,6 +114,11 @@ class SwinTransformer(nn.Module):
     def check_input(self, images: torch.Tensor) -> None:
         """Raise a ValueError that says what was expected when ``images`` cannot go through the model."""
         expected = f"(batch, {self.config.in_chans}, height, width) with height, width >= {self.config.patch_size}"
+        if not images.is_floating_point():
+            raise ValueError(
+                f"expected floating-point images {expected}, normalised as for training; got {images.dtype} "
+                f"(convert first, e.g. images.float() / 255, then normalise)"
+            )
         if images.ndim != 4:
             raise ValueError(f"expected images of shape {expected}; got a {images.ndim}-D tensor {tuple(images.shape)}")
         if images.shape[1] != self.config.in_chans:

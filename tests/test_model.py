@@ -8,6 +8,7 @@ import torch
 
 from swin_edu import SwinConfig, SwinTransformer, swin_b, swin_l, swin_s, swin_t
 from swin_edu.complexity import count_flops
+from swin_edu.position import relative_position_index
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +149,36 @@ def test_a_model_cast_to_half_precision_runs_in_every_mode(make_tiny_model, dtyp
                 assert features.dtype == out.dtype == probs.dtype == dtype, (size, training, grad)
                 assert torch.allclose(features.float(), expected, atol=tolerance * expected.abs().max())
                 assert torch.allclose(probs.float(), expected_probs, atol=tolerance)
+
+
+@pytest.mark.parametrize("how", ["to_empty", "assign"])
+def test_a_model_built_on_the_meta_device_loads_and_gives_the_same_logits(make_tiny_model, how):
+    reference = make_tiny_model(num_classes=10)
+    state = reference.state_dict()
+    with torch.device("meta"):  # no memory and no initialisation: the way to build a large model before loading
+        model = SwinTransformer(reference.config)
+    if how == "to_empty":
+        model.to_empty(device="cpu")  # uninitialised memory for every parameter and buffer
+        model.load_state_dict(state)
+    else:
+        model.load_state_dict(state, assign=True)  # the loaded tensors become the parameters
+    model.eval()
+    images = torch.randn(2, 3, 112, 112)
+    assert torch.equal(model(images), reference(images))
+    for module in model.modules():
+        if hasattr(module, "relative_position_index"):
+            assert torch.equal(module.relative_position_index, relative_position_index(module.window_size))
+
+
+def test_the_derived_index_is_rebuilt_after_to_empty_alone():
+    with torch.device("meta"):
+        model = SwinTransformer(SwinConfig(img_size=56, embed_dim=8, depths=(2,), num_heads=(1,), window_size=4))
+    model.to_empty(device="cpu")
+    index = model.layers[0].blocks[0].attn.relative_position_index
+    assert index.device.type == "cpu" and torch.equal(index, relative_position_index(4))
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int64, torch.bool])
+def test_integer_images_are_refused_with_what_was_expected(tiny, dtype):
+    with pytest.raises(ValueError, match=rf"floating-point images \(batch, 3, height, width\).*got {dtype}"):
+        tiny(torch.zeros(1, 3, 224, 224, dtype=dtype))

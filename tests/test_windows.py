@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from official import official_attn_mask
 
 from swin_edu.windows import (
     WindowGrid,
@@ -13,24 +14,6 @@ from swin_edu.windows import (
     window_partition,
     window_reverse,
 )
-
-
-def official_mask(height: int, width: int, window_size: int, shift_size: int) -> torch.Tensor:
-    """The attention mask exactly as the official code builds it, with slices and views.
-
-    (The official code's mask construction, shown for a 14x14 map, window 7, shift 3.)"""
-    img_mask = torch.zeros((1, height, width, 1))
-    h_slices = (slice(0, -window_size), slice(-window_size, -shift_size), slice(-shift_size, None))
-    w_slices = (slice(0, -window_size), slice(-window_size, -shift_size), slice(-shift_size, None))
-    cnt = 0
-    for h in h_slices:
-        for w in w_slices:
-            img_mask[:, h, w, :] = cnt
-            cnt += 1
-    x = img_mask.view(1, height // window_size, window_size, width // window_size, window_size, 1)
-    mask_windows = x.permute(0, 1, 3, 2, 4, 5).contiguous().view(-1, window_size * window_size)
-    attn_mask = mask_windows.unsqueeze(1) - mask_windows.unsqueeze(2)
-    return attn_mask.masked_fill(attn_mask != 0, (-100.0)).masked_fill(attn_mask == 0, 0.0)
 
 
 @pytest.mark.parametrize("shape, window", [((2, 14, 14, 3), 7), ((1, 8, 12, 5), 4), ((3, 56, 28, 2), 7)])
@@ -57,7 +40,7 @@ def test_partition_refuses_sizes_that_are_not_multiples():
 def test_official_14x14_window_7_shift_3_mask_value_for_value():
     mask = shifted_window_mask(14, 14, 7, 3)
     assert mask.shape == (4, 49, 49) and mask.dtype == torch.float32
-    assert torch.equal(mask, official_mask(14, 14, 7, 3))
+    assert torch.equal(mask, official_attn_mask(14, 14, 7, 3))
     assert set(mask.unique().tolist()) == {-100.0, 0.0}
     assert torch.count_nonzero(mask[0]) == 0  # window 0 holds a single region
     # window 3 holds four regions of sizes 4x4, 4x3, 3x4, 3x3: a token sees only its own region
@@ -68,7 +51,9 @@ def test_official_14x14_window_7_shift_3_mask_value_for_value():
     "height, width, window, shift", [(56, 56, 7, 3), (28, 14, 7, 3), (8, 12, 4, 2), (12, 12, 6, 5)]
 )
 def test_mask_matches_the_official_code_for_any_size(height, width, window, shift):
-    assert torch.equal(shifted_window_mask(height, width, window, shift), official_mask(height, width, window, shift))
+    assert torch.equal(
+        shifted_window_mask(height, width, window, shift), official_attn_mask(height, width, window, shift)
+    )
 
 
 def test_region_labels_of_the_official_14x14_example():
