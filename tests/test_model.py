@@ -182,3 +182,12 @@ def test_the_derived_index_is_rebuilt_after_to_empty_alone():
 def test_integer_images_are_refused_with_what_was_expected(tiny, dtype):
     with pytest.raises(ValueError, match=rf"floating-point images \(batch, 3, height, width\).*got {dtype}"):
         tiny(torch.zeros(1, 3, 224, 224, dtype=dtype))
+
+
+def test_every_parameter_receives_a_gradient(make_tiny_model):
+    model = strong_bias(make_tiny_model(num_classes=10, drop_path_rate=0.0)).train()
+    images, labels = torch.randn(4, 3, 112, 112), torch.arange(4)
+    torch.nn.functional.cross_entropy(model(images), labels).backward()
+    missing = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().max() > 0]
+    assert not missing
+    assert len(list(model.parameters())) > 100  # every block, merging layer and norm was checked
