@@ -1,4 +1,5 @@
-"""Shared test settings and fixtures: a headless matplotlib backend, deterministic torch, one tiny Swin.
+"""Shared test settings and fixtures: a headless matplotlib backend, quick notebooks, deterministic torch, one tiny
+Swin.
 
 ``tiny_model`` is the small model every test that needs "some Swin" uses: Swin-T's four stages and depths
 (2, 2, 6, 2) and its 7 x 7 windows, at 112 x 112 with 8 channels, so it builds and runs in milliseconds.
@@ -11,6 +12,7 @@ Helpers for tests that start servers live in tests/servers.py (``import servers`
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("SWIN_EDU_QUICK", "1")  # notebooks 10 and 12 train a short setting under test (notebooks/README.md)
 
 from collections.abc import Callable  # noqa: E402
 

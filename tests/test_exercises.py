@@ -1,12 +1,23 @@
-"""The exercise checks: a right answer is called correct, a wrong or blank one gets a hint."""
+"""The exercise checks: a right answer is called correct in any form, a wrong or blank one gets a hint, never a crash.
+
+Every check of swin_edu.exercises is found by walking the package and tried against every kind of bad answer.
+"""
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+
+import numpy as np
 import pytest
 import torch
 from einops import rearrange
 
-from swin_edu.exercises import patches, position, shift, windows
+from swin_edu import exercises
+from swin_edu.exercises import blocks, patches, position, shift, windows
+from swin_edu.model import SwinTransformer
 
 
 def partition_right(images: torch.Tensor, patch_size: int) -> torch.Tensor:
@@ -50,7 +61,11 @@ CASES = {
     "collision": (lambda a: position.check_collision(*a), ((0, 1), (1, -6)), ((0, 6), (1, -6))),
     "regions_in_window": (lambda a: shift.check_regions_in_window(a, window=3), 4, 9),
     "masked_pairs": (lambda a: shift.check_masked_pairs(a, window=1), 2 * 28 * 21, 28 * 21),
-    "reverse_shift": (shift.check_reverse_shift, lambda x, s: torch.roll(x, (s, s), (1, 2)), lambda x, s: torch.roll(x, (-s, -s), (1, 2))),
+    "reverse_shift": (
+        shift.check_reverse_shift,
+        lambda x, s: torch.roll(x, (s, s), (1, 2)),
+        lambda x, s: torch.roll(x, (-s, -s), (1, 2)),
+    ),
 }
 
 
@@ -106,3 +121,145 @@ def test_checks_leave_the_global_random_state_alone() -> None:
     windows.check_window_reverse(reverse_right)
     shift.check_reverse_shift(lambda x, s: torch.roll(x, (s, s), (1, 2)))
     assert torch.equal(torch.rand(3), expected)
+
+
+# ------------------------------------------------------------------ every check, against every kind of bad answer
+
+
+def discover_checks() -> dict[str, Callable]:
+    """Every ``check_*`` function of swin_edu.exercises and its modules, found by walking the package."""
+    modules = [exercises] + [
+        importlib.import_module(f"swin_edu.exercises.{info.name}") for info in pkgutil.iter_modules(exercises.__path__)
+    ]
+    return {
+        f"{module.__name__.removeprefix('swin_edu.')}.{name}": function
+        for module in modules
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if name.startswith("check_") and function.__module__ == module.__name__
+    }
+
+
+def local_head_setting() -> dict:
+    model = SwinTransformer(img_size=32, in_chans=1, embed_dim=12, depths=(2, 2), num_heads=(3, 6), window_size=4)
+    return {"model": model.eval(), "images": torch.randn(2, 1, 32, 32), "stage": 0, "block": 0}
+
+
+# the arguments that are not the student's answer, for checks that need them (the rest have defaults)
+SETTINGS: dict[str, Callable[[], dict]] = {
+    "exercises.check_number": lambda: {"expected": 3136, "hint": "h"},
+    "exercises.check_tensor": lambda: {"expected": torch.ones(2, 3), "hint": "h"},
+    "exercises.check_function": lambda: {
+        "arguments": (torch.ones(2, 3),), "expected": torch.ones(2, 3), "hint": "h", "what": "f"
+    },
+    "exercises.check_shape_list": lambda: {"expected": [(56, 56, 96), (28, 28, 192)], "hint": "h", "layout": "(H, W, C)"},
+    "exercises.windows.check_cost_growth": lambda: {"attention": "msa"},
+    "exercises.shift.check_regions_in_window": lambda: {"window": 3},
+    "exercises.shift.check_masked_pairs": lambda: {"window": 1},
+    "exercises.attention_maps.check_most_local_head": local_head_setting,
+}  # fmt: skip
+CHECKS = discover_checks()
+
+
+def raises(*args):
+    raise ValueError("my code is not finished")
+
+
+nan = float("nan")
+BAD_ANSWERS = {
+    "None": None,
+    "nan": nan,
+    "inf": float("inf"),
+    "-inf": float("-inf"),
+    "numpy nan": np.float64(nan),
+    "0-d tensor nan": torch.tensor(nan),
+    "0-d array nan": np.array(nan),
+    "string": "3136",
+    "list": [1, 2],
+    "dict": {},
+    "bool": True,
+    "complex": 1j,
+    "huge int": 10**400,
+    "wrong-shape tensor": torch.zeros(3, 5),
+    "tensor of ints": torch.ones(2, 2, dtype=torch.long),
+    "one-element vector": torch.tensor([1.0]),
+    "meta tensor": torch.zeros(2, 3, device="meta"),
+    "function that raises": raises,
+    "function returning None": lambda *args: None,
+    "function returning nan": lambda *args: nan,
+    "function returning a string": lambda *args: "done",
+    "function returning nan like its input": lambda first, *rest: (
+        torch.full_like(first, nan, dtype=torch.float32) if isinstance(first, torch.Tensor) else nan
+    ),
+    "function returning a tensor of ints": lambda *args: torch.ones(2, 2, dtype=torch.long),
+    "function returning a nan pair": lambda *args: (nan, nan),
+}
+
+
+def test_every_check_is_covered() -> None:
+    """Each check's required arguments are its answers or are given in SETTINGS: a new check cannot hide."""
+    assert len(CHECKS) >= 30, sorted(CHECKS)
+    for name, check in CHECKS.items():
+        required = [p.name for p in inspect.signature(check).parameters.values() if p.default is p.empty]
+        answers = [p for p in required if p not in SETTINGS.get(name, dict)()]
+        assert 1 <= len(answers) <= 2, f"{name}: tell this test how to call it (answers {answers}, of {required})"
+
+
+@pytest.mark.parametrize("bad", BAD_ANSWERS)
+@pytest.mark.parametrize("name", CHECKS)
+def test_no_check_crashes_or_accepts_a_wrong_answer(name: str, bad: str, capsys: pytest.CaptureFixture) -> None:
+    check, settings = CHECKS[name], SETTINGS.get(name, dict)()
+    required = [p.name for p in inspect.signature(check).parameters.values() if p.default is p.empty]
+    answers = {p: BAD_ANSWERS[bad] for p in required if p not in settings}
+    assert check(**answers, **settings) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: ") and "Hint: " in out and "Correct" not in out, out
+
+
+NUMERIC = [name for name, (_, right, _) in CASES.items() if isinstance(right, (int, float))]
+FORMS = {
+    "int or float": lambda x: x,
+    "float": float,
+    "numpy scalar": lambda x: np.float64(x) if isinstance(x, float) else np.int64(x),
+    "0-d tensor": torch.tensor,
+    "0-d float32 tensor": lambda x: torch.tensor(x, dtype=torch.float32),
+    "0-d numpy array": np.array,
+    "a tensor's sum": lambda x: torch.tensor([x, 0]).sum(),
+}
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("name", NUMERIC)
+def test_a_right_number_is_correct_in_every_form(name: str, form: str, capsys: pytest.CaptureFixture) -> None:
+    check, right, _ = CASES[name]
+    assert check(FORMS[form](right)) is True
+    assert capsys.readouterr().out.strip() == "Correct"
+
+
+@pytest.mark.parametrize(
+    "offsets",
+    [
+        ((0, 1), (1, -6)),
+        (torch.tensor([0, 1]), torch.tensor([1, -6])),
+        (np.array([0, 1]), (np.int64(1), np.int64(-6))),
+        ((0.0, 1.0), [1, -6]),
+    ],
+)
+def test_a_right_pair_of_offsets_is_correct_in_every_form(offsets, capsys: pytest.CaptureFixture) -> None:
+    assert position.check_collision(*offsets) is True
+    assert capsys.readouterr().out.strip() == "Correct"
+
+
+@pytest.mark.parametrize(
+    "offsets, says",
+    [(((0.5, 1), (1, -6)), "should be a whole number"), (((0, 1, 2), (1, -6)), "pair of integers")],
+)
+def test_offsets_that_are_not_integer_pairs_are_refused(offsets, says, capsys: pytest.CaptureFixture) -> None:
+    assert position.check_collision(*offsets) is False
+    assert says in capsys.readouterr().out
+
+
+def test_shapes_with_fractions_are_refused_not_rounded(capsys: pytest.CaptureFixture) -> None:
+    assert not blocks.check_stage_shapes_swin_b_384([(96.5, 96, 128), (48, 48, 256), (24, 24, 512), (12, 12, 1024)])
+    assert "96.5: it should be a whole number" in capsys.readouterr().out
+    right = [torch.tensor([96, 96, 128]), np.array([48, 48, 256]), (24.0, 24, 512), (12, 12, np.int64(1024))]
+    assert blocks.check_stage_shapes_swin_b_384(right)

@@ -1,4 +1,4 @@
-"""The exercise checks of notebooks 05, 06, 07 and 09: right answers pass, blank and wrong answers get a hint."""
+"""The exercise checks of notebooks 05 to 12: right answers pass, blank and wrong answers get a hint."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def test_merging_parameters(capsys):
     assert not blocks.check_merging_parameters(None)
 
 
-# notebook 06: the whole model
+# notebook 06: the whole model; notebook 07: any input size, a new window
 
 
 def test_parameters_10_classes(capsys):
@@ -103,19 +103,38 @@ def test_adapt_to_window(capsys):
     from swin_edu.position import resize_bias_table
 
     def adapt(state_dict, window):
-        return {k: resize_bias_table(v, window) if k.endswith("relative_position_bias_table") else v for k, v in state_dict.items()}
+        return {
+            k: resize_bias_table(v, window) if k.endswith("relative_position_bias_table") else v
+            for k, v in state_dict.items()
+        }
 
     assert model.check_adapt_to_window(adapt)
     assert verdict(capsys) == "Correct"
     assert not model.check_adapt_to_window(lambda state_dict, window: state_dict)
     assert "does not fit" in verdict(capsys)
-    assert not model.check_adapt_to_window(lambda state_dict, window: {k: 2 * v for k, v in adapt(state_dict, window).items()})
+    assert not model.check_adapt_to_window(
+        lambda state_dict, window: {k: 2 * v for k, v in adapt(state_dict, window).items()}
+    )
     assert "other numbers" in verdict(capsys)
     assert not model.check_adapt_to_window(lambda state_dict, window: list(state_dict))
     assert "state dict" in verdict(capsys)
 
 
-# notebook 07: receptive field
+def test_padded_maps_112(capsys):
+    from swin_edu.exercises import model
+
+    right = [(28, 28), (14, 14), (7, 7), (4, 7)]  # 28 -> 14 -> 7 -> 4 (7 padded to 8, halved); 4 padded up to 7
+    assert model.check_padded_maps_112(right)
+    assert verdict(capsys) == "Correct"
+    assert not model.check_padded_maps_112([(28, 28), (14, 14), (7, 7), (3, 7)])  # 7 // 2 instead of padding
+    assert "stage 4" in verdict(capsys)
+    assert not model.check_padded_maps_112([(28, 28), (14, 14), (7, 7), (7, 4)])
+    assert "another order" in verdict(capsys)
+    assert not model.check_padded_maps_112(None)
+    assert "still None" in verdict(capsys)
+
+
+# notebook 08: receptive field
 
 
 def test_corner_and_inner(capsys):
@@ -146,12 +165,49 @@ def test_field_through_merging(capsys):
     assert verdict(capsys) == "Correct"
     assert not receptive_field.check_field_through_merging(lambda f: f.repeat(2, 2))  # tiles instead of groups
     assert "different values" in verdict(capsys)
-    assert not receptive_field.check_field_through_merging(lambda f: f.float().repeat_interleave(2, 0).repeat_interleave(2, 1))
+    assert not receptive_field.check_field_through_merging(
+        lambda f: f.float().repeat_interleave(2, 0).repeat_interleave(2, 1)
+    )
     assert "bool" in verdict(capsys)
     assert not receptive_field.check_field_through_merging(None)
 
 
-# notebook 09: attention maps and the learned bias
+# notebook 10: a training run, read from its confusion matrix
+
+
+def test_accuracy_from_confusion(capsys):
+    from swin_edu.exercises import training_run
+
+    assert training_run.check_accuracy_from_confusion(lambda c: (c.diag().sum() / c.sum()).item())
+    assert verdict(capsys) == "Correct"
+    assert training_run.check_accuracy_from_confusion(lambda c: c.diag().sum() / c.sum())  # a 0-d tensor is fine
+    assert verdict(capsys) == "Correct"
+    assert not training_run.check_accuracy_from_confusion(lambda c: c.diag().float().mean())  # mean count per class
+    assert "the accuracy is" in verdict(capsys)
+    assert not training_run.check_accuracy_from_confusion(lambda c: float("nan"))
+    assert "Hint:" in verdict(capsys)
+    assert not training_run.check_accuracy_from_confusion(None)
+    assert "still None" in verdict(capsys)
+
+
+def test_most_confused(capsys):
+    from swin_edu.exercises import training_run
+
+    def right(c):
+        return divmod(int((c - torch.diag(c.diag())).argmax()), len(c))  # (row, column) of the largest mistake
+
+    assert training_run.check_most_confused(right)
+    assert verdict(capsys) == "Correct"
+    assert not training_run.check_most_confused(lambda c: right(c)[::-1])
+    assert "other order" in verdict(capsys)
+    assert not training_run.check_most_confused(lambda c: (0, 0))
+    assert "diagonal" in verdict(capsys)
+    assert not training_run.check_most_confused(lambda c: (1.5, 2))  # never rounded into a right pair
+    assert not training_run.check_most_confused(None)
+    assert "still None" in verdict(capsys)
+
+
+# notebook 12: attention maps and the learned bias
 
 
 @pytest.fixture

@@ -2,17 +2,29 @@
 
 A check compares the student's answer with what ``swin_edu`` itself computes. It prints ``Correct`` or
 ``Not yet: <what is wrong> Hint: <how to get there>`` and returns True or False, so a notebook cell can call it
-on a blank answer (``None``) and show the hint.
+on a blank answer (``None``) and show the hint. A check never raises and never calls a wrong answer right:
+NaN, infinities, strings, lists, tensors of another shape and functions that raise all get a hint. A number may
+come in any form a student computes it in: ``3136``, ``3136.0``, ``np.int64(3136)``, ``torch.tensor(3136)``.
 
 Modules:
-    patches    notebooks 00 and 01: token counts, patch partition as a linear layer
-    windows    notebooks 00 and 02: windows, window reverse, attention cost
-    position   notebook 03: the relative position index and bias table
-    shift      notebook 04: cyclic shift, regions and the attention mask
+    patches         notebooks 00 and 01: token counts, patch partition as a linear layer
+    windows         notebooks 00 and 02: windows, window reverse, attention cost
+    position        notebook 03: the relative position index and bias table
+    shift           notebook 04: cyclic shift, regions and the attention mask
+    blocks          notebook 05: patch merging, stage shapes
+    model           notebooks 06 and 07: parameters, feature pyramid, padded maps, a change of window
+    receptive_field notebook 08: how far a token sees
+    training        notebook 09: the training recipe
+    training_run    notebook 10: reading a confusion matrix
+    attention_maps  notebook 12: what a trained Swin attends to
 """
 
 from __future__ import annotations
 
+import math
+import sys
+
+import numpy as np
 import torch
 
 
@@ -31,28 +43,113 @@ def report(correct: bool, problem: str = "", hint: str = "") -> bool:
     return correct
 
 
-def check_number(answer: object, expected: float, hint: str, what: str = "the answer", rel_tol: float = 0.0) -> bool:
-    """Check a numeric answer against ``expected`` (exactly, or within ``rel_tol`` relative to it)."""
+def number_value(answer: object, what: str = "the answer") -> tuple[int | float | None, str | None]:
+    """The plain Python number in ``answer``: ``(value, None)``, or ``(None, what is wrong with it)``.
+
+    Accepted forms of a number: ``int``, ``float``, numpy scalars (``np.int64(3)``), 0-d tensors
+    (``torch.tensor(3)``, ``x.sum()``) and 0-d numpy arrays. Refused with a reason: None, bool, strings,
+    sequences, tensors or arrays of more than one number, complex numbers, NaN and infinities.
+    """
     if answer is None:
-        return report(False, f"{what} is still None.", hint)
-    if isinstance(answer, torch.Tensor):
+        return None, f"{what} is still None."
+    if isinstance(answer, (torch.Tensor, np.ndarray)):
+        if answer.ndim != 0:
+            kind = "tensor" if isinstance(answer, torch.Tensor) else "numpy array"
+            return None, f"{what} should be one number, got a {kind} of shape {tuple(answer.shape)}."
+        if isinstance(answer, torch.Tensor) and answer.is_meta:
+            return None, f"{what} is a tensor on the meta device: it has a shape but no value."
         answer = answer.item()
-    if not isinstance(answer, (int, float)) or isinstance(answer, bool):
-        return report(False, f"{what} should be a number, got {type(answer).__name__}.", hint)
-    if abs(answer - expected) > rel_tol * abs(expected):
-        return report(False, f"{what} is {answer}, which is not right.", hint)
+    elif isinstance(answer, np.generic):
+        answer = answer.item()
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        return None, f"{what} should be a number, got {type(answer).__name__}: {_short(answer)}."
+    if isinstance(answer, float) and not math.isfinite(answer):
+        return None, f"{what} is {answer}: not a finite number (look for a division by zero or a log of 0)."
+    if abs(answer) > sys.float_info.max:  # an int too large for any float (exact comparison, no overflow)
+        return None, f"{what} has {len(str(abs(answer)))} digits: far too large."
+    return answer, None
+
+
+def whole_number(answer: object, what: str = "the answer") -> tuple[int | None, str | None]:
+    """Like :func:`number_value`, for counts and indices: ``3``, ``3.0`` and ``np.int64(3)`` give ``3``; ``3.5`` is
+    refused, never rounded."""
+    value, problem = number_value(answer, what)
+    if problem is not None:
+        return None, problem
+    if value != int(value):
+        return None, f"{what} is {value}: it should be a whole number."
+    return int(value), None
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_number(answer: object, expected: float, hint: str, what: str = "the answer", rel_tol: float = 0.0) -> bool:
+    """Check a numeric answer against ``expected`` (exactly, or within ``rel_tol`` relative to it).
+
+    Any form :func:`number_value` accepts; NaN, infinities and non-numbers are never correct.
+    """
+    value, problem = number_value(answer, what)
+    if problem is not None:
+        return report(False, problem, hint)
+    if not abs(value - expected) <= rel_tol * abs(expected):  # written so that any NaN would fail too
+        return report(False, f"{what} is {value}, which is not right.", hint)
     return report(True)
 
 
-def tensor_problem(answer: object, expected: torch.Tensor, what: str = "the result") -> str | None:
-    """Say what is wrong with a tensor answer compared with ``expected``, or None when they agree."""
+def check_shape_list(
+    answer: object, expected: list[tuple[int, ...]], hint: str, layout: str, level: str = "stage"
+) -> bool:
+    """Check a list of shapes, one per stage or pyramid level, saying which one is wrong and how."""
+    if answer is None:
+        return report(False, "shapes is still None.", hint)
+    try:
+        given = [tuple(whole_number(n, f"a number in the {level} shapes") for n in shape) for shape in answer]
+    except TypeError:  # not a list of sequences
+        return report(False, f"shapes should be a list of {len(expected)} {layout} tuples.", hint)
+    problems = [problem for shape in given for _, problem in shape if problem is not None]
+    if problems:
+        return report(False, problems[0], hint)
+    given = [tuple(number for number, _ in shape) for shape in given]
+    if len(given) != len(expected):
+        return report(False, f"there are {len(expected)} {level}s, your list has {len(given)} shapes.", hint)
+    for index, (mine, right) in enumerate(zip(given, expected), start=1):
+        if mine != right:
+            order = " has the right numbers in another order" if sorted(mine) == sorted(right) else " is not right"
+            return report(False, f"{level} {index}: {mine}{order}; shapes are {layout}.", hint)
+    return report(True)
+
+
+def tensor_form_problem(answer: object, shape: tuple[int, ...], what: str = "the result") -> str | None:
+    """Say what keeps ``answer`` from being a real-valued tensor of ``shape`` with finite numbers, or None."""
     if answer is None:
         return f"{what} is still None."
     if not isinstance(answer, torch.Tensor):
         return f"{what} should be a torch.Tensor, got {type(answer).__name__}."
-    if tuple(answer.shape) != tuple(expected.shape):
-        return f"{what} has shape {tuple(answer.shape)}, expected {tuple(expected.shape)}."
-    if not torch.allclose(answer.to(expected.dtype), expected, atol=1e-5, rtol=1e-5):
+    if tuple(answer.shape) != tuple(shape):
+        return f"{what} has shape {tuple(answer.shape)}, expected {tuple(shape)}."
+    if answer.is_meta:
+        return f"{what} is on the meta device: it has a shape but no numbers."
+    if answer.is_complex():
+        return f"{what} holds complex numbers ({answer.dtype}); expected real ones."
+    if answer.is_floating_point() and not torch.isfinite(answer).all():
+        return f"{what} contains NaN or infinity."
+    return None
+
+
+def tensor_problem(answer: object, expected: torch.Tensor, what: str = "the result") -> str | None:
+    """Say what is wrong with a tensor answer compared with ``expected``, or None when they agree.
+
+    Shape first, then values, compared as float64 on the CPU (any real dtype and device may hold a right answer).
+    """
+    problem = tensor_form_problem(answer, tuple(expected.shape), what)
+    if problem is not None:
+        return problem
+    values = answer.detach().cpu().double()
+    if not torch.allclose(values, expected.detach().cpu().double(), atol=1e-5, rtol=1e-5):
         return f"{what} has the right shape {tuple(expected.shape)} but different values."
     return None
 

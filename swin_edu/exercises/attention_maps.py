@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from swin_edu.analysis import mean_attention_distance
-from swin_edu.exercises import report, run_answer, tensor_problem
+from swin_edu.exercises import report, run_answer, tensor_problem, whole_number
 from swin_edu.model import SwinTransformer
 from swin_edu.position import relative_offsets, relative_position_bias, relative_position_index
 
@@ -17,11 +17,10 @@ def check_most_local_head(answer: object, model: SwinTransformer, images: torch.
         "compute the mean attention distance of every head of that block (the cell above shows how) and take "
         "the index of the smallest, e.g. with .argmin()."
     )
-    if answer is None:
-        return report(False, "head is still None.", hint)
-    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
-        answer = int(answer)
-    if not isinstance(answer, int) or isinstance(answer, bool) or not 0 <= answer < len(distances):
+    answer, problem = whole_number(answer, "head")  # 2, 2.0, np.int64(2) and tensor(2) are all head 2
+    if problem is not None:
+        return report(False, problem, hint)
+    if not 0 <= answer < len(distances):
         return report(False, f"head should be a head index from 0 to {len(distances) - 1}, got {answer!r}.", hint)
     if answer != int(distances.argmin()):
         return report(

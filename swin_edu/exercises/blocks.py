@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import torch
 
-from swin_edu.exercises import check_number, report, run_answer
+from swin_edu.exercises import check_number, check_shape_list, report, run_answer, tensor_form_problem
 from swin_edu.model import swin_b
 from swin_edu.patches import PatchMerging
 
@@ -24,11 +26,13 @@ def check_merge_2x2(merge: object) -> bool:
         merging = PatchMerging(3)
         x = torch.randn(2, 4, 6, 3)
     result, problem = run_answer(merge, (x,), "merge")
-    given = tuple(result.shape) if isinstance(result, torch.Tensor) else result
+    given = tuple(result.shape) if isinstance(result, torch.Tensor) else f"a {type(result).__name__}"
     if problem is None and given != (2, 2, 3, 12):
-        problem = f"merge(x) for x of shape (2, 4, 6, 3) gave {given!r}, expected a tensor of shape (2, 2, 3, 12)."
+        problem = f"merge(x) for x of shape (2, 4, 6, 3) gave {given}, expected a tensor of shape (2, 2, 3, 12)."
+    problem = problem or tensor_form_problem(result, (2, 2, 3, 12), "merge(x)")
     if problem is not None:
         return report(False, problem, hint)
+    result = result.detach().cpu().float()
     with torch.no_grad():
         expected = merging(x)
         if torch.allclose(merging.reduction(merging.norm(result)), expected, atol=1e-5):
@@ -54,32 +58,19 @@ def stage_shapes(model: torch.nn.Module, height: int, width: int) -> list[tuple[
     return [tuple(output.shape[1:]) for output in model.forward_stages(images)]
 
 
-def check_stage_shapes_swin_b_384(answer: object) -> bool:
-    """Check the list of the four stage output shapes ``(H, W, C)`` of Swin-B on a 384 x 384 image."""
+@cache
+def swin_b_384_stage_shapes() -> list[tuple[int, int, int]]:
+    """The four stage output shapes ``(H, W, C)`` of Swin-B on a 384 x 384 image (computed once: about a second)."""
     with torch.device("meta"):
         model = swin_b(img_size=384, window_size=12)
-    expected = stage_shapes(model, 384, 384)
+    return stage_shapes(model, 384, 384)
+
+
+def check_stage_shapes_swin_b_384(answer: object) -> bool:
+    """Check the list of the four stage output shapes ``(H, W, C)`` of Swin-B on a 384 x 384 image."""
+    expected = swin_b_384_stage_shapes()
     hint = "the patch embedding divides the side by 4 and gives C = 128; every merge halves the side and doubles C."
     return check_shape_list(answer, expected, hint, layout="(H, W, C)", level="stage")
-
-
-def check_shape_list(
-    answer: object, expected: list[tuple[int, ...]], hint: str, layout: str, level: str = "stage"
-) -> bool:
-    """Check a list of shapes, one per stage or pyramid level, saying which one is wrong and how."""
-    if answer is None:
-        return report(False, "shapes is still None.", hint)
-    try:
-        given = [tuple(int(n) for n in shape) for shape in answer]
-    except (TypeError, ValueError):
-        return report(False, f"shapes should be a list of {len(expected)} {layout} tuples.", hint)
-    if len(given) != len(expected):
-        return report(False, f"there are {len(expected)} {level}s, your list has {len(given)} shapes.", hint)
-    for index, (mine, right) in enumerate(zip(given, expected), start=1):
-        if mine != right:
-            order = " has the right numbers in another order" if sorted(mine) == sorted(right) else " is not right"
-            return report(False, f"{level} {index}: {mine}{order}; shapes are {layout}.", hint)
-    return report(True)
 
 
 def check_merging_parameters(answer: object) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from einops import rearrange
 
-from swin_edu.exercises import check_number, report, run_answer, tensor_problem
+from swin_edu.exercises import check_number, report, run_answer, tensor_form_problem, tensor_problem
 from swin_edu.patches import PatchEmbed
 
 
@@ -56,10 +56,15 @@ def check_patch_partition(partition: object) -> bool:
         return report(False, problem, hint)
     if not isinstance(patches, torch.Tensor) or tuple(patches.shape) != (2, 4, 3, 48):
         shape = tuple(patches.shape) if isinstance(patches, torch.Tensor) else type(patches).__name__
-        return report(False, f"for images (2, 3, 16, 12) and P=4 the result should be (2, 4, 3, 48), got {shape}.", hint)
+        return report(
+            False, f"for images (2, 3, 16, 12) and P=4 the result should be (2, 4, 3, 48), got {shape}.", hint
+        )
+    problem = tensor_form_problem(patches, (2, 4, 3, 48), "the result")
+    if problem is not None:
+        return report(False, problem, hint)
     with torch.no_grad():
         by_convolution = rearrange(embed.proj(images), "b c h w -> b h w c")  # (2, 4, 3, 8)
-        by_linear = patches @ embed.proj.weight.flatten(1).T + embed.proj.bias  # (2, 4, 3, 8)
+        by_linear = patches.detach().cpu().float() @ embed.proj.weight.flatten(1).T + embed.proj.bias  # (2, 4, 3, 8)
     problem = tensor_problem(by_linear, by_convolution, "a linear layer on your patches")
     if problem is not None:
         problem += " The 48 numbers of each patch are in another order than the convolution reads them."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from swin_edu.attention import WindowAttention
-from swin_edu.exercises import check_number, report
+from swin_edu.exercises import check_number, report, whole_number
 from swin_edu.position import relative_offsets, relative_position_index
 
 
@@ -37,10 +37,17 @@ def check_collision(offset_a: object, offset_b: object, window_size: int = 7) ->
     )
     if offset_a is None or offset_b is None:
         return report(False, "the offsets are still None.", hint)
-    try:
-        (dy_a, dx_a), (dy_b, dx_b) = (int(v) for v in offset_a), (int(v) for v in offset_b)
-    except (TypeError, ValueError):
-        return report(False, "each offset should be a pair of integers (dy, dx).", hint)
+    pairs = []
+    for name, offset in (("offset_a", offset_a), ("offset_b", offset_b)):
+        try:
+            dy, dx = offset
+        except (TypeError, ValueError):
+            return report(False, f"{name} should be a pair of integers (dy, dx), got {type(offset).__name__}.", hint)
+        (dy, problem_dy), (dx, problem_dx) = whole_number(dy, f"dy of {name}"), whole_number(dx, f"dx of {name}")
+        if problem_dy or problem_dx:
+            return report(False, problem_dy or problem_dx, hint)
+        pairs.append((dy, dx))
+    (dy_a, dx_a), (dy_b, dx_b) = pairs
     offsets = relative_offsets(window_size)  # (N, N, 2)
     index = relative_position_index(window_size)  # (N, N)
     rows = []
@@ -48,7 +55,9 @@ def check_collision(offset_a: object, offset_b: object, window_size: int = 7) ->
         pairs = ((offsets[..., 0] == dy) & (offsets[..., 1] == dx)).nonzero()
         if len(pairs) == 0:
             limit = window_size - 1
-            return report(False, f"({dy}, {dx}) is not an offset inside a window: both lie in [-{limit}, {limit}].", hint)
+            return report(
+                False, f"({dy}, {dx}) is not an offset inside a window: both lie in [-{limit}, {limit}].", hint
+            )
         rows.append(index[pairs[0, 0], pairs[0, 1]].item())
     if (dy_a, dx_a) == (dy_b, dx_b):
         return report(False, "the two offsets are the same offset.", hint)
