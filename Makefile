@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test setup browser notebooks figures bench
+.PHONY: lab test setup browser lint notebooks figures bench
 
 setup: $(VENV)/.installed
 
@@ -31,6 +31,11 @@ browser:
 			echo "The browser tests need Chromium: run 'sudo apt-get install chromium' (Debian/Ubuntu), then 'make test' again."; \
 			exit 1; \
 		fi; }
+
+# the linter and formatter, configured in pyproject.toml (tests/test_lint.py runs the same under `make test`)
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # for authors: re-execute every notebook top to bottom, in place, storing widget state
 notebooks: setup

@@ -12,7 +12,8 @@ Helpers for tests that start servers live in tests/servers.py (``import servers`
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-os.environ.setdefault("SWIN_EDU_QUICK", "1")  # notebooks 10 and 12 train a short setting under test (notebooks/README.md)
+# notebooks 10 and 12 train a short setting under test (notebooks/README.md)
+os.environ.setdefault("SWIN_EDU_QUICK", "1")
 
 from collections.abc import Callable  # noqa: E402
 

@@ -151,7 +151,9 @@ SETTINGS: dict[str, Callable[[], dict]] = {
     "exercises.check_function": lambda: {
         "arguments": (torch.ones(2, 3),), "expected": torch.ones(2, 3), "hint": "h", "what": "f"
     },
-    "exercises.check_shape_list": lambda: {"expected": [(56, 56, 96), (28, 28, 192)], "hint": "h", "layout": "(H, W, C)"},
+    "exercises.check_shape_list": lambda: {
+        "expected": [(56, 56, 96), (28, 28, 192)], "hint": "h", "layout": "(H, W, C)"
+    },
     "exercises.windows.check_cost_growth": lambda: {"attention": "msa"},
     "exercises.shift.check_regions_in_window": lambda: {"window": 3},
     "exercises.shift.check_masked_pairs": lambda: {"window": 1},

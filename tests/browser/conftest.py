@@ -1,10 +1,10 @@
 """Fixtures for the browser tests: a throw-away JupyterLab server and a headless Debian chromium.
 
 The server serves a temporary *copy* of notebooks/ (plus the notebooks in this folder), so a test run never
-changes the course's notebooks; screenshots and the server log go outside the repository (tests/servers.py). Its runtime, config, settings and workspace folders are temporary too, and the
-news notification and update check are switched off, so nothing pops up over the cells. The browser is
-Debian's chromium driven by Playwright, with a fresh profile. If chromium is missing the tests fail (never
-skip) and say how to install it.
+changes the course's notebooks; screenshots and the server log go outside the repository (tests/servers.py).
+Its runtime, config, settings and workspace folders are temporary too, and the news notification and update
+check are switched off, so nothing pops up over the cells. The browser is Debian's chromium driven by
+Playwright, with a fresh profile. If chromium is missing the tests fail (never skip) and say how to install it.
 """
 
 from __future__ import annotations
