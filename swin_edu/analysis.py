@@ -10,31 +10,31 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from einops import rearrange
 
 from swin_edu.model import SwinTransformer, eval_mode
-from swin_edu.windows import window_coordinates
+from swin_edu.windows import WindowGrid
 
 
 @torch.no_grad()
 def block_attention(
     model: SwinTransformer, images: torch.Tensor, stage: int, block: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The attention probabilities of ``model.layers[stage].blocks[block]`` and where its tokens sit.
+) -> tuple[torch.Tensor, WindowGrid]:
+    """The attention probabilities of ``model.layers[stage].blocks[block]``, and its windows on the stage's map.
 
     Args:
         images: ``(B, in_chans, H, W)``, normalised as the model expects.
 
     Returns:
-        probabilities ``(B, nW, heads, N, N)`` (query, key in window order, after the shift), and the
-        ``(row, col)`` in the stage's map of every token of every window, long ``(nW, N, 2)``, -1 for padding.
+        probabilities ``(B, nW, heads, N, N)`` (query, key in window order, after the shift), and the block's
+        :class:`WindowGrid` (``grid.token_coordinates()`` says where each token of each window sits).
     """
     swin_block = model.layers[stage].blocks[block]
     with eval_mode(model):
         tokens = model.forward_to_block(model.patch_embed(images), stage, block)  # (B, h, w, C)
         _, probs = swin_block.window_attention(swin_block.norm1(tokens), return_attention=True)  # (B*nW, heads, N, N)
-    height, width = tokens.shape[1:3]
-    coordinates = window_coordinates(height, width, swin_block.window_size, swin_block.shift_size)  # (nW, N, 2)
-    return probs.reshape(len(images), len(coordinates), *probs.shape[1:]), coordinates
+    grid = swin_block.window_grid(tokens.shape[1], tokens.shape[2])
+    return rearrange(probs, "(b nw) heads i j -> b nw heads i j", b=len(images)), grid
 
 
 def attention_map(
@@ -50,8 +50,9 @@ def attention_map(
         ``(h, w)`` probabilities placed where each key sits in the image (NaN outside the window), and the raw
         ``(M, M)`` row of the attention matrix, in the order of the (shifted) window.
     """
-    probs, coordinates = block_attention(model, image[None], stage, block)  # (1, nW, heads, N, N), (nW, N, 2)
-    height, width = (int(coordinates[..., axis].max()) + 1 for axis in (0, 1))  # the stage's map
+    probs, grid = block_attention(model, image[None], stage, block)  # (1, nW, heads, N, N)
+    coordinates = grid.token_coordinates()  # (nW, N, 2), -1 for padding
+    height, width = grid.height, grid.width
     found = (coordinates == torch.tensor(query)).all(-1).nonzero()
     if len(found) == 0:
         raise ValueError(f"query {query} is outside the {height}x{width} map of stage {stage}")
@@ -61,14 +62,14 @@ def attention_map(
     for (r, c), p in zip(coordinates[window_index].tolist(), row.tolist()):
         if r >= 0:
             placed[r, c] = p
-    window = model.layers[stage].blocks[block].window_size
-    return placed, row.reshape(window, window).numpy()
+    return placed, row.reshape(grid.window_size, grid.window_size).numpy()
 
 
 def mean_attention_distance(model: SwinTransformer, images: torch.Tensor, stage: int, block: int) -> torch.Tensor:
     """How far each head of a block looks: the attention-weighted distance from query to key, in tokens.
 
-    Averaged over every query of every window of every image (padding tokens excluded as queries).
+    Averaged over every query of every window of every image. Padding tokens are not queries; as keys (they do
+    receive attention, as in the reference implementations) they count at the place they hold in the padded map.
 
     Args:
         images: ``(B, in_chans, H, W)``, normalised as the model expects.
@@ -76,9 +77,9 @@ def mean_attention_distance(model: SwinTransformer, images: torch.Tensor, stage:
     Returns:
         ``(heads,)`` mean distances in tokens of the block's stage.
     """
-    probs, coordinates = block_attention(model, images, stage, block)  # (B, nW, heads, N, N), (nW, N, 2)
-    coordinates = coordinates.float()
-    distance = torch.cdist(coordinates, coordinates)  # (nW, N, N)
+    probs, grid = block_attention(model, images, stage, block)  # (B, nW, heads, N, N)
+    real_query = (grid.token_coordinates()[..., 0] >= 0).float()[None, :, None]  # (1, nW, 1, N)
+    padded = grid.token_coordinates(mark_padding=False).float()  # (nW, N, 2)
+    distance = torch.cdist(padded, padded)  # (nW, N, N), in the padded map
     per_query = (probs * distance[None, :, None]).sum(-1)  # (B, nW, heads, N)
-    real_query = (coordinates[..., 0] >= 0).float()[None, :, None]  # (1, nW, 1, N)
     return (per_query * real_query).sum((0, 1, 3)) / (real_query.sum() * len(images))

@@ -235,6 +235,18 @@ class WindowGrid:
         """``(B, Hp, Wp, C)`` -> ``(B, H, W, C)``: drop the padding."""
         return x[:, : self.height, : self.width, :]
 
+    def token_coordinates(self, mark_padding: bool = True) -> torch.Tensor:
+        """Where every token of every window sits in the unshifted map: long ``(nW, M*M, 2)`` of (row, col).
+
+        Padding tokens get ``(-1, -1)``, or with ``mark_padding=False`` the place they hold in the padded map.
+        """
+        rows, cols = torch.meshgrid(torch.arange(self.padded_height), torch.arange(self.padded_width), indexing="ij")
+        if mark_padding:
+            padding = (rows >= self.height) | (cols >= self.width)
+            rows, cols = rows.masked_fill(padding, -1), cols.masked_fill(padding, -1)
+        coordinates = torch.stack([rows, cols], dim=-1)[None]  # (1, Hp, Wp, 2)
+        return self.partition(self.cyclic_shift(coordinates))  # (nW, M*M, 2)
+
     def to_windows(self, x: torch.Tensor, pad_value: float = 0.0) -> torch.Tensor:
         """Pad, shift, partition: ``(B, H, W, C)`` -> ``(B*nW, M*M, C)``."""
         return self.partition(self.cyclic_shift(self.pad(x, pad_value)))
@@ -249,7 +261,4 @@ def window_coordinates(height: int, width: int, window_size: int, shift: int | t
 
     Padding tokens get ``(-1, -1)``. ``shift`` is the block's shift s (reduced per axis as the block reduces it).
     """
-    grid = WindowGrid.for_map(height, width, window_size, shift)
-    rows, cols = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
-    coordinates = torch.stack([rows, cols], dim=-1)[None]  # (1, H, W, 2)
-    return grid.to_windows(coordinates, pad_value=-1)  # (nW, M*M, 2)
+    return WindowGrid.for_map(height, width, window_size, shift).token_coordinates()
