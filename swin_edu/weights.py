@@ -239,6 +239,9 @@ def load_pretrained(
     loader does (so 224 / M = 7 weights load into ``swin_t(img_size=384, window_size=12)`` in one call); check;
     load.
 
+    A model built on the meta device (``with torch.device("meta"): model = swin_t()``, nothing allocated) takes
+    the checkpoint's tensors as its parameters, on the CPU; buffers that the state dict does not hold are rebuilt.
+
     Fine-tuning to other classes: ``load_pretrained(model, weights, new_head=True)`` loads everything but the
     classifier (``head.weight``, ``head.bias``); the model keeps its own freshly initialised head, of any size
     (``num_classes=0``, a feature extractor, included).
@@ -268,5 +271,12 @@ def load_pretrained(
     skipped = HEAD_KEYS if new_head else ()
     converted = {key: value for key, value in converted.items() if key not in skipped}
     check_compatible(model, converted, ignore=skipped)
-    model.load_state_dict(converted, strict=not new_head)  # strict=False leaves only the head out: checked above
+    on_meta = any(parameter.is_meta for parameter in model.parameters())
+    if on_meta and new_head and any(parameter.is_meta for parameter in model.head.parameters()):
+        raise ValueError(
+            "the model is on the meta device, so it has no head to keep (new_head=True): build it on a real device"
+        )
+    # a model built on the meta device takes the checkpoint's tensors themselves (assign): copying into it would
+    # silently do nothing; strict=False leaves only the head out, as checked above
+    model.load_state_dict(converted, strict=not new_head, assign=on_meta)
     return source

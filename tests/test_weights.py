@@ -266,3 +266,16 @@ def test_a_folder_or_a_missing_file_gets_a_clear_error(tmp_path, tiny_model):
         load_pretrained(tiny_model, tmp_path)
     with pytest.raises(FileNotFoundError, match="no weights file at .*missing.pth"):
         load_pretrained(tiny_model, tmp_path / "missing.pth")
+
+
+def test_a_model_built_on_the_meta_device_takes_the_weights(tmp_path, make_tiny_model):
+    reference = randomise_bias_tables(make_tiny_model(num_classes=10))
+    torch.save({"model": official_state_dict(reference)}, tmp_path / "weights.pth")
+    with torch.device("meta"):
+        model = make_tiny_model(num_classes=10)
+    load_pretrained(model, tmp_path / "weights.pth")
+    assert not any(tensor.is_meta for tensor in [*model.parameters(), *model.buffers()])
+    assert all(parameter.requires_grad for parameter in model.parameters())
+    assert max_difference(model, reference, torch.randn(2, 3, 112, 112)) == 0
+    with torch.device("meta"), pytest.raises(ValueError, match="meta device, so it has no head to keep"):
+        load_pretrained(make_tiny_model(num_classes=5), reference.state_dict(), new_head=True)
