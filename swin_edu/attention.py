@@ -45,6 +45,10 @@ class WindowAttention(nn.Module):
         attn_drop: dropout on the attention probabilities (training only).
         proj_drop: dropout after the output projection.
         fused: use ``scaled_dot_product_attention`` where it is faster; False always takes the explicit path.
+
+    The bias table starts at zero here; :class:`~swin_edu.model.SwinTransformer` initialises it with a truncated
+    normal (std 0.02), the official code's initialisation, together with every other weight, in one pass whose
+    random draws stay in the same order (so a seed gives the same model as before).
     """
 
     def __init__(

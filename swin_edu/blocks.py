@@ -97,7 +97,8 @@ class SwinBlock(nn.Module):
     def window_grid(self, height: int, width: int) -> WindowGrid:
         """The windows of this block on a ``height x width`` map: padding, and the shift along each axis.
 
-        No shift along an axis that a single window already covers (official code): ``.shift`` tells which.
+        No shift along an axis that a single window already covers (torchvision's per-axis rule, see
+        :func:`~swin_edu.windows.effective_shift`): ``.shift`` tells which.
         """
         return WindowGrid.for_map(height, width, self.window_size, self.shift_size)
 

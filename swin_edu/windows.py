@@ -73,8 +73,9 @@ def effective_shift(
 ) -> tuple[int, int]:
     """The shift actually applied along each axis: none along an axis that a single window already covers.
 
-    As in the official code (and per axis, as in torchvision): a 7 x 7 map with M = 7 is one window, and
-    shifting it would only move tokens around the border.
+    Per axis, torchvision's rule: a 7 x 7 map with M = 7 is one window, and shifting it would only move tokens
+    around the border. (The official code, built for one resolution, drops the shift on both axes and shrinks the
+    window to the map when its shorter side fits one window: ``SwinTransformerBlock.__init__``.)
     """
     shift_h, shift_w = _pair(shift_size)
     return (shift_h if padded_height > window_size else 0, shift_w if padded_width > window_size else 0)

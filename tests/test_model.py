@@ -12,24 +12,24 @@ from swin_edu.position import relative_position_index
 
 
 @pytest.fixture(scope="module")
-def tiny() -> SwinTransformer:
+def swin_t_model() -> SwinTransformer:
     return swin_t().eval()
 
 
-def test_logits_and_stage_outputs(tiny):
+def test_logits_and_stage_outputs(swin_t_model):
     images = torch.randn(2, 3, 224, 224)
     with torch.no_grad():
-        assert tiny(images).shape == (2, 1000)
-        stages = tiny.forward_stages(images)
-        pyramid = tiny.feature_pyramid(images)
+        assert swin_t_model(images).shape == (2, 1000)
+        stages = swin_t_model.forward_stages(images)
+        pyramid = swin_t_model.feature_pyramid(images)
     assert [tuple(s.shape) for s in stages] == [(2, 56, 56, 96), (2, 28, 28, 192), (2, 14, 14, 384), (2, 7, 7, 768)]
     assert [tuple(p.shape) for p in pyramid] == [(2, 96, 56, 56), (2, 192, 28, 28), (2, 384, 14, 14), (2, 768, 7, 7)]
 
 
 @pytest.mark.parametrize("height, width", [(256, 320), (230, 190), (64, 64), (32, 96)])
-def test_any_input_size(tiny, height, width):
+def test_any_input_size(swin_t_model, height, width):
     with torch.no_grad():
-        assert tiny(torch.randn(1, 3, height, width)).shape == (1, 1000)
+        assert swin_t_model(torch.randn(1, 3, height, width)).shape == (1, 1000)
 
 
 def test_keyword_overrides():
@@ -53,8 +53,8 @@ def test_keyword_overrides():
     assert isinstance(swin_t(num_classes=0).head, torch.nn.Identity)
 
 
-def test_state_dict_uses_the_official_layout(tiny):
-    keys = set(tiny.state_dict())
+def test_state_dict_uses_the_official_layout(swin_t_model):
+    keys = set(swin_t_model.state_dict())
     for key in [
         "patch_embed.proj.weight",
         "patch_embed.norm.weight",
@@ -99,13 +99,13 @@ def test_flops_match_the_paper(factory, size, window, gmacs):
     assert round(count_flops(model, images) / 2 / 1e9, 1) == gmacs
 
 
-def test_bad_input_says_what_was_expected(tiny):
+def test_bad_input_says_what_was_expected(swin_t_model):
     with pytest.raises(ValueError, match=r"\(batch, 3, height, width\).*3-D"):
-        tiny(torch.randn(3, 224, 224))
+        swin_t_model(torch.randn(3, 224, 224))
     with pytest.raises(ValueError, match="1 channels"):
-        tiny(torch.randn(1, 1, 224, 224))
+        swin_t_model(torch.randn(1, 1, 224, 224))
     with pytest.raises(ValueError, match="2x224 pixels"):
-        tiny(torch.randn(1, 3, 2, 224))
+        swin_t_model(torch.randn(1, 3, 2, 224))
 
 
 def test_bad_config_is_refused():
@@ -179,9 +179,9 @@ def test_the_derived_index_is_rebuilt_after_to_empty_alone():
 
 
 @pytest.mark.parametrize("dtype", [torch.uint8, torch.int64, torch.bool])
-def test_integer_images_are_refused_with_what_was_expected(tiny, dtype):
+def test_integer_images_are_refused_with_what_was_expected(swin_t_model, dtype):
     with pytest.raises(ValueError, match=rf"floating-point images \(batch, 3, height, width\).*got {dtype}"):
-        tiny(torch.zeros(1, 3, 224, 224, dtype=dtype))
+        swin_t_model(torch.zeros(1, 3, 224, 224, dtype=dtype))
 
 
 def test_every_parameter_receives_a_gradient(make_tiny_model):

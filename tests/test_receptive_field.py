@@ -103,7 +103,7 @@ def test_invalid_arguments_are_refused():
         receptive_field((0, 0), 0, 0, mode="cnn")
 
 
-def uniform_attention_model(config: SwinConfig, monkeypatch) -> SwinTransformer:
+def uniform_attention_model(model: SwinTransformer, monkeypatch) -> SwinTransformer:
     """A model whose attention is uniform over what the mask leaves open, with masked pairs weighted exactly 0."""
     import swin_edu.blocks
 
@@ -113,7 +113,7 @@ def uniform_attention_model(config: SwinConfig, monkeypatch) -> SwinTransformer:
         "cached_shift_mask",
         lambda *args: real_mask(*args).masked_fill(real_mask(*args) < 0, float("-inf")),
     )
-    model = SwinTransformer(config).double().eval()
+    model = model.double().eval()
     with torch.no_grad():
         for stage in model.layers:
             for block in stage.blocks:
@@ -125,11 +125,9 @@ def uniform_attention_model(config: SwinConfig, monkeypatch) -> SwinTransformer:
 
 
 @pytest.mark.parametrize("img_size", [112, 120])  # 120: a 30x30 grid, padded to windows and odd at merging
-def test_exact_field_equals_the_nonzero_gradient_of_a_uniform_attention_model(img_size, monkeypatch):
-    config = SwinConfig(
-        img_size=img_size, embed_dim=8, depths=(2, 2, 2, 2), num_heads=(1, 1, 2, 2), num_classes=0, drop_path_rate=0.0
-    )
-    model = uniform_attention_model(config, monkeypatch)
+def test_exact_field_equals_the_nonzero_gradient_of_a_uniform_attention_model(img_size, make_tiny_model, monkeypatch):
+    model = uniform_attention_model(make_tiny_model(img_size=img_size, depths=(2, 2, 2, 2)), monkeypatch)
+    config = model.config
     images = torch.rand(1, 3, img_size, img_size, dtype=torch.float64)
     sizes = config.stage_sizes()
     checked = 0
@@ -143,9 +141,8 @@ def test_exact_field_equals_the_nonzero_gradient_of_a_uniform_attention_model(im
     assert checked == 2 * len(config.block_positions())
 
 
-def test_effective_field_of_a_real_model_lies_in_the_exact_field():
-    config = SwinConfig(img_size=112, embed_dim=8, num_heads=(1, 1, 2, 2), num_classes=0)
-    model = SwinTransformer(config).train()
+def test_effective_field_of_a_real_model_lies_in_the_exact_field(tiny_model):
+    model, config = tiny_model.train(), tiny_model.config
     images = torch.rand(1, 3, 112, 112)
     gradient = effective_receptive_field(model, images, (3, 4), 0, 1)
     exact = receptive_field((3, 4), 0, 1, config)
