@@ -23,13 +23,18 @@ from swin_edu.viz import (
     plot_token_journey,
     plot_windows,
 )
-from swin_edu.viz.receptive_field import default_model
+from swin_edu.widgets.receptive_field import default_model
 
 
 def _attention_maps() -> Figure:
     model = default_model()
     size = model.config.img_size
-    return plot_attention_maps(model, sample_photo(size), stage=0, block=1, head=0, query=(20, 17), display_image=sample_photo_array(size))
+    image, shown = sample_photo(size), sample_photo_array(size)
+    return plot_attention_maps(model, image, stage=0, block=1, head=0, query=(20, 17), display_image=shown)
+
+
+def _receptive_field() -> Figure:
+    return plot_receptive_field(model=default_model())
 
 
 FIGURES: dict[str, Callable[[], Figure]] = {
@@ -37,7 +42,7 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "shift": plot_shift,
     "mask": plot_mask,
     "relative_position": plot_relative_position,
-    "receptive_field": plot_receptive_field,
+    "receptive_field": _receptive_field,
     "complexity": plot_complexity,
     "attention_maps": _attention_maps,
     "token_journey": plot_token_journey,

@@ -103,19 +103,26 @@ def told_by_colour_alone(figure: Figure) -> list[str]:
             if without_colour(a) == without_colour(b)
         ]
     for ax in panels(figure):
-        hatched = any(patch.get_hatch() for patch in ax.patches) or any(c.get_hatch() for c in ax.collections)
+        shown = [artist for artist in [*ax.patches, *ax.collections] if artist.get_visible()]
+        hatched = any(artist.get_hatch() for artist in shown)
+        # text: Text artists, or texts drawn as glyph outlines (``viz.style.text_glyphs``, non-empty)
+        written = bool(ax.texts) or any(
+            hasattr(c, "fontsize") and len(c.get_paths()) for c in ax.collections if c in shown
+        )
         for image in ax.get_images():
             cmap = image.get_cmap()
             if image.get_array().ndim == 3 or cmap.name in LIGHTNESS_MAPS:  # a photo, or lightness tells the values
                 continue
             if not isinstance(cmap, ListedColormap):
                 found.append(f"panel {ax.get_title()!r}: colour map {cmap.name!r} needs hue to be read")
-            elif not (ax.texts or hatched):
+            elif not (written or hatched):
                 found.append(f"panel {ax.get_title()!r}: categories told by colour only ({cmap.name})")
-        filled = [patch for patch in ax.patches if patch.get_fill() and patch.get_facecolor()[3] > 0]
+        filled = [
+            patch for patch in ax.patches if patch.get_visible() and patch.get_fill() and patch.get_facecolor()[3] > 0
+        ]
         hatch_of = {to_hex(patch.get_facecolor()): patch.get_hatch() for patch in filled}
         colours = set(hatch_of) - {"#ffffff"}
-        if len(colours) > 1 and len({hatch_of[colour] for colour in colours}) < len(colours) and not ax.texts:
+        if len(colours) > 1 and len({hatch_of[colour] for colour in colours}) < len(colours) and not written:
             found.append(
                 f"panel {ax.get_title()!r}: {len(colours)} colours of shapes, neither hatched apart nor labelled"
             )

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
-from matplotlib.collections import PathCollection
-from matplotlib.contour import QuadContourSet
+from matplotlib.collections import LineCollection, PathCollection
 
+from swin_edu.analysis import attention_map
 from swin_edu.complexity import measure_attention_layers, msa_cost, wmsa_cost
 from swin_edu.images import sample_photo, sample_photo_array
 from swin_edu.model import SwinConfig, SwinTransformer
@@ -21,13 +21,12 @@ from swin_edu.viz import (
     plot_shift,
     plot_windows,
 )
-from swin_edu.analysis import attention_map
 from swin_edu.viz.mask import describe_entry, separated_pairs
 from swin_edu.viz.position import random_attention
 from swin_edu.viz.shift import shift_stages
 from swin_edu.viz.style import cell_label_paths
 from swin_edu.viz.windows import window_layout
-from swin_edu.windows import cyclic_shift, region_labels, shifted_window_mask
+from swin_edu.windows import WindowGrid, cyclic_shift, region_labels, shifted_window_mask
 
 
 def differ(first, second) -> bool:
@@ -70,7 +69,7 @@ def test_shift_figure_uses_torch_roll():
     assert torch.equal(stages["restored"], stages["before"])
     figure = plot_shift()
     # the ids drawn after the roll, row by row: one collection of glyph outlines, one label per cell
-    written = next(c for c in figure.axes[1].collections if isinstance(c, PathCollection))
+    written = next(c for c in figure.axes[1].collections if isinstance(c, PathCollection) and len(c.get_paths()) == 64)
     expected = cell_label_paths(stages["shifted"].numpy(), fontsize=8)
     assert len(written.get_paths()) == 64
     assert all(np.array_equal(a.vertices, b.vertices) for a, b in zip(written.get_paths(), expected))
@@ -78,10 +77,29 @@ def test_shift_figure_uses_torch_roll():
     rows, cols = np.indices((8, 8))
     assert np.array_equal(written.get_offsets(), np.column_stack([cols.ravel(), rows.ravel()]))  # (x, y) of each cell
     assert differ(figure, plot_shift(shift=1))
-    with pytest.raises(ValueError, match="shift"):
-        plot_shift(shift=4)
-    with pytest.raises(ValueError, match="larger than"):
-        plot_shift(4, 4, 5)
+    assert differ(figure, plot_shift(roll=1))  # a step of the roll
+
+
+def test_shift_and_mask_share_one_rule():
+    for plot in (plot_shift, plot_mask):
+        with pytest.raises(ValueError, match="whole window .* is no shift"):
+            plot(8, 8, 4, 4)
+        with pytest.raises(ValueError, match="less than the window"):
+            plot(8, 8, 4, 5)
+        plot(10, 8, 5, 2)  # padded to 10x10, as the model pads: drawn, not refused
+        plot(15, 14, 7, 3)
+
+
+def test_shift_figure_pads_as_the_model_does():
+    figure = plot_shift(10, 8, 5, 2)  # padded to 10x10: two padding columns, rolled left by 2 in the middle panel
+    padded = torch.zeros(1, 10, 10, 1)
+    padded[:, :, 8:] = 1
+    rolled = cyclic_shift(padded, 2)[0, :, :, 0]  # (10, 10)
+    columns = rolled.all(0).nonzero().flatten().tolist()
+    bands = [p for p in figure.axes[1].patches if p.get_visible() and p.get_hatch() == ".."]
+    assert len(bands) == 1 and (bands[0].get_x() + 0.5, bands[0].get_width()) == (columns[0], len(columns)) == (6, 2)
+    one_window = plot_shift(4, 4, 5, 2)  # a 5x5 window on a 4x4 map: padded to one window, nothing to shift
+    assert "roll by -0" in one_window.axes[1].get_title()
 
 
 def test_mask_figure_is_the_seed_demo():
@@ -97,16 +115,35 @@ def test_mask_figure_is_the_seed_demo():
         plot_mask(14, 14, 7, 7)
 
 
+def brute_force_pairs(height: int, width: int, window_size: int, shift: int, window: int) -> list[tuple[int, int, int]]:
+    """Region pairs of the -100 entries of one window, counted entry by entry."""
+    masks, labels = (
+        shifted_window_mask(height, width, window_size, shift),
+        region_labels(height, width, window_size, shift),
+    )
+    per_row = width // window_size
+    top, left = (window // per_row) * window_size, (window % per_row) * window_size
+    tokens = labels[top : top + window_size, left : left + window_size].flatten().tolist()
+    counts: dict[tuple[int, int], int] = {}
+    for query in range(len(tokens)):
+        for key in range(len(tokens)):
+            if masks[window, query, key] == -100:
+                pair = (int(min(tokens[query], tokens[key])), int(max(tokens[query], tokens[key])))
+                counts[pair] = counts.get(pair, 0) + 1
+    return [(a, b, n) for (a, b), n in sorted(counts.items())]
+
+
 def test_mask_readout_names_the_regions():
-    assert separated_pairs(14, 14, 7, 3, 0) == []
-    assert separated_pairs(14, 14, 7, 3, 1) == [(1, 2, 2 * 28 * 21)]
-    assert "separates region 1" in describe_entry(14, 14, 7, 3, 1, 0, 4) and "region 2" in describe_entry(14, 14, 7, 3, 1, 0, 4)
-    assert "= 0" in describe_entry(14, 14, 7, 3, 1, 0, 3)
-    labels = region_labels(14, 14, 7, 3)
-    masks = shifted_window_mask(14, 14, 7, 3)
-    # every pair named for window 3 comes from tokens whose labels differ where the mask is -100
-    assert {(a, b) for a, b, _ in separated_pairs(14, 14, 7, 3, 3)} == {(4, 5), (4, 7), (4, 8), (5, 7), (5, 8), (7, 8)}
-    assert labels[7:, 7:].unique().tolist() == [4.0, 5.0, 7.0, 8.0] and bool((masks[3] == -100).any())
+    grid = WindowGrid.for_map(14, 14, 7, 3)
+    assert separated_pairs(grid, 0) == []
+    assert separated_pairs(grid, 1) == [(1, 2, 2 * 28 * 21)]
+    assert "separates region 1" in describe_entry(grid, 1, 0, 4) and "region 2" in describe_entry(grid, 1, 0, 4)
+    assert "= 0" in describe_entry(grid, 1, 0, 3)
+    assert {(a, b) for a, b, _ in separated_pairs(grid, 3)} == {(4, 5), (4, 7), (4, 8), (5, 7), (5, 8), (7, 8)}
+    for setting in ((14, 14, 7, 3), (12, 8, 4, 1), (9, 9, 3, 2)):
+        grid = WindowGrid.for_map(*setting)
+        for window in range((setting[0] // setting[2]) * (setting[1] // setting[2])):
+            assert separated_pairs(grid, window) == brute_force_pairs(*setting, window), (setting, window)
 
 
 def test_relative_position_figure_shows_the_layers_own_tables():
@@ -128,8 +165,12 @@ def test_receptive_field_figure_shows_the_exact_field(tiny_model):
     figure = plot_receptive_field(3, (5, 9), "swin", tiny_model)
     field = receptive_field((2, 4), 1, 0, tiny_model.config).numpy()  # block 3 = stage 2, block 1
     photo = sample_photo_array(112)
-    dim = np.kron(np.where(field, 1.0, 0.25), np.ones((4, 4)))[..., None]
-    assert np.allclose(figure.axes[0].images[0].get_array(), photo * dim)
+    drawn = np.asarray(figure.axes[0].images[0].get_array())
+    inside = np.kron(field, np.ones((4, 4), dtype=bool))  # (112, 112): pixels of patches in the field
+    assert np.array_equal(drawn[inside], photo[inside])
+    dimmed = np.isclose(drawn[~inside], photo[~inside] * 0.25).all(-1)  # out of reach: dimmed, or a hatch line
+    hatch = (drawn[~inside] == 0).all(-1)
+    assert (dimmed | hatch).all() and 0.05 < hatch.mean() < 0.4
     assert f"{int(field.sum())} of 784 patches" in figure.axes[0].get_title()
     assert differ(figure, plot_receptive_field(4, (5, 9), "swin", tiny_model))
     assert differ(figure, plot_receptive_field(3, (5, 9), "wmsa", tiny_model))
@@ -173,7 +214,23 @@ def test_receptive_field_outline_sits_on_the_field():
     figure = plot_receptive_field(block_number=2, patch=(20, 17), show_effective=False)
     field = receptive_field((20, 17), 0, 1)
     rows, cols = field.nonzero(as_tuple=True)
-    outline = [c for c in figure.axes[0].collections if isinstance(c, QuadContourSet)][-1]
-    vertices = np.concatenate([path.vertices for path in outline.get_paths()])
+    outline = next(
+        c for c in figure.axes[0].collections if isinstance(c, LineCollection) and c.get_linestyle() == [(0, None)]
+    )
+    vertices = np.concatenate(outline.get_segments())
     assert (vertices[:, 1].min(), vertices[:, 1].max()) == (rows.min().item() - 0.5, rows.max().item() + 0.5)
     assert (vertices[:, 0].min(), vertices[:, 0].max()) == (cols.min().item() - 0.5, cols.max().item() + 0.5)
+    # every unit edge of the outline has the field on exactly one side
+    for (x0, y0), (_, y1) in outline.get_segments():
+        if y0 == y1:  # horizontal, between rows y0 - 0.5 and y0 + 0.5
+            row, col = int(y0 + 0.5), int(x0 + 0.5)
+            sides = [field[r, col].item() if 0 <= r < 56 else False for r in (row - 1, row)]
+        else:
+            row, col = int(y0 + 0.5), int(x0 + 0.5)
+            sides = [field[row, c].item() if 0 <= c < 56 else False for c in (col - 1, col)]
+        assert sides[0] != sides[1]
+
+
+def test_receptive_field_figure_needs_a_model_for_the_gradients():
+    with pytest.raises(ValueError, match="model"):
+        plot_receptive_field()

@@ -1,19 +1,25 @@
 """The live explorers, driven headlessly: every control redraws the figure; impossible settings give a message."""
 
+import asyncio
+import base64
+import io
+
 import numpy as np
-import pytest
 import torch
+from PIL import Image
 
 from swin_edu import widgets
-from swin_edu.model import SwinConfig, SwinTransformer
+from swin_edu.images import sample_photo
 from swin_edu.position import relative_position_index
+from swin_edu.receptive_field import effective_receptive_field
+from swin_edu.widgets.explorer import REST_SECONDS
+from swin_edu.widgets.receptive_field import default_model
 from swin_edu.windows import shifted_window_mask
 
 
-@pytest.fixture(scope="module")
-def tiny_model() -> SwinTransformer:
-    torch.manual_seed(0)
-    return SwinTransformer(SwinConfig(img_size=112, embed_dim=8, num_heads=(1, 1, 2, 2), num_classes=0)).eval()
+def decode(png: bytes) -> np.ndarray:
+    """A PNG as grey levels ``(H, W)``."""
+    return np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=float)
 
 
 def other_value(control, chosen: dict, name: str):
@@ -53,16 +59,32 @@ def test_window_explorer():
 def test_shift_explorer():
     explorer = widgets.shift_explorer()
     assert_every_control_redraws(explorer)
-    drawn = explorer.redraws
-    explorer.controls["shift"].value = explorer.controls["window_size"].value
-    assert "shift must be" in explorer.message and explorer.redraws == drawn
-    explorer.controls["shift"].value = 0
-    assert explorer.message == "" and explorer.redraws == drawn + 1
+    explorer.controls["window_size"].value = 4
+    assert explorer.controls["shift"].max == 3  # s = M would be no shift: the slider stops before it
+    explorer.controls["shift"].value = 3
+    assert explorer.controls["roll"].max == 3 and explorer.controls["roll"].value == 3  # a new s shows the whole roll
+    explorer.controls["height"].value = 10  # not a whole number of windows: padded to 12, as the model pads
+    assert explorer.message == "" and "padded to 12x" in explorer.readout.value
 
 
-def test_mask_explorer_default_is_the_seed_demo():
+def test_shift_explorer_rolls_step_by_step():
+    explorer = widgets.shift_explorer()
+    shift = explorer.controls["shift"].value
+    frames = set()
+    for step in range(shift + 1):
+        explorer.controls["roll"].value = step
+        assert f"roll by -{step}" in explorer.figure.axes[1].get_title()
+        frames.add(explorer.image.value)
+    assert len(frames) == shift + 1
+    play = explorer.children[0].children[0]
+    assert play.description and play.max == explorer.controls["roll"].max == shift
+
+
+def test_mask_explorer_default_is_the_official_demo():
     explorer = widgets.mask_explorer()
-    assert explorer.values()["height"] == 14 and explorer.values()["window_size"] == 7 and explorer.values()["shift"] == 3
+    assert (
+        explorer.values()["height"] == 14 and explorer.values()["window_size"] == 7 and explorer.values()["shift"] == 3
+    )
     masks = shifted_window_mask(14, 14, 7, 3)
     for window in range(4):
         assert np.array_equal(explorer.figure.axes[1 + window].images[0].get_array(), masks[window].numpy())
@@ -74,19 +96,43 @@ def test_mask_explorer_default_is_the_seed_demo():
     assert_every_control_redraws(explorer, {"height": 21, "width": 21, "window_size": 3, "shift": 2})
 
 
-def test_mask_explorer_refuses_impossible_settings():
+def test_mask_explorer_offers_only_what_can_be_drawn():
     explorer = widgets.mask_explorer()
-    explorer.controls["shift"].value = 7
-    assert "shift" in explorer.message
-    explorer.controls["shift"].value = 3
-    explorer.controls["window_size"].value = 5  # 14 is not a multiple of 5
-    assert "whole number" in explorer.message
-    explorer.controls["window_size"].value = 7
-    explorer.controls["height"].value = 6  # window larger than the map
-    assert "larger than" in explorer.message
-    explorer.controls["height"].value = 14
-    explorer.controls["window"].value = 7
-    assert "only 4 windows" in explorer.message
+    controls = explorer.controls
+    assert controls["window"].max == 3 and controls["shift"].max == 6 and controls["query"].max == 48
+    controls["height"].value = 15  # padded to 21 rows, as the model pads: six windows
+    assert explorer.message == "" and controls["window"].max == 5
+    padding = [
+        patch for patch in explorer.figure.axes[0].patches if patch.get_label() == "padding" and patch.get_visible()
+    ]
+    assert len(padding) == 1 and padding[0].get_height() == 6  # rows 15..20 are padding
+    masks = shifted_window_mask(21, 14, 7, 3)  # the model's mask for the padded map
+    controls["window"].value = 5
+    assert np.array_equal(explorer.figure.axes[4].images[0].get_array(), masks[5].numpy())  # windows 2-5 shown
+    controls["window_size"].value = 4
+    assert controls["shift"].max == 3 and controls["query"].max == 15 and controls["key"].value <= 15
+    assert explorer.message == ""
+
+
+def test_a_refused_setting_greys_out_the_last_figure():
+    explorer = widgets.window_explorer()
+    explorer.controls["window_size"].value = 14
+    figure, image = explorer.figure, explorer.image.value
+    explorer.controls["stage"].value = 4  # a 14x14 window on a 7x7 map
+    assert "larger than" in explorer.message and "Not possible" in explorer.readout.value
+    assert explorer.figure is figure and explorer.image.value != image
+    grey, shown = decode(explorer.image.value), decode(image)
+    assert grey.shape == shown.shape and grey.mean() > shown.mean() + 20  # a white film over the old figure
+    explorer.controls["stage"].value = 3
+    assert explorer.message == "" and decode(explorer.image.value).mean() < grey.mean()
+
+
+def test_a_notebook_without_a_kernel_shows_a_picture_of_the_explorer():
+    explorer = widgets.mask_explorer()
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # live in a running kernel
+    assert base64.b64decode(bundle["image/png"]) == explorer.image.value  # the current view, for GitHub, nbconvert
+    assert "Explorer(children" not in bundle["text/plain"] and "mask[0, 0, 4] = 0" in bundle["text/plain"]
 
 
 def test_relative_position_explorer_without_and_with_a_model(tiny_model):
@@ -106,6 +152,74 @@ def test_receptive_field_explorer(tiny_model):
     assert_every_control_redraws(explorer)
     explorer.controls["mode"].value = "vit"
     assert "<b>784</b> of 784" in explorer.readout.value
+
+
+def shown_gradient(explorer) -> np.ndarray:
+    return np.asarray(explorer.figure.axes[1].images[0].get_array())
+
+
+def expected_gradient(model, patch: tuple[int, int], block_number: int) -> np.ndarray:
+    """The effective field computed here, independently of the explorer, as the panel shows it (log10 / max)."""
+    stage, block = model.config.block_positions()[block_number - 1]
+    image = sample_photo(model.config.img_size)[None].mean(1, keepdim=True).expand(-1, model.config.in_chans, -1, -1)
+    if model.config.in_chans == 3:
+        image = sample_photo(model.config.img_size)[None]
+    gradient = effective_receptive_field(model, image, (patch[0] >> stage, patch[1] >> stage), stage, block).numpy()
+    return np.log10(np.maximum(gradient / gradient.max(), 1e-8))
+
+
+def test_receptive_field_explorer_follows_the_weights(tiny_model):
+    """Issue 9 bug 2: after a training step the same setting shows the new gradients, not remembered ones."""
+    explorer = widgets.receptive_field_explorer(tiny_model)
+    patch, block_number = (explorer.controls["row"].value, explorer.controls["col"].value), 2
+    before = shown_gradient(explorer).copy()
+    assert np.allclose(before, expected_gradient(tiny_model, patch, block_number), atol=1e-5)
+    optimizer = torch.optim.SGD(tiny_model.parameters(), lr=0.5)
+    tiny_model(torch.rand(2, 3, 112, 112)).square().mean().backward()
+    optimizer.step()
+    explorer.controls["col"].value -= 1
+    explorer.controls["col"].value += 1  # back to the same setting, after the step
+    after = shown_gradient(explorer)
+    assert not np.allclose(after, before, atol=1e-4)
+    assert np.allclose(after, expected_gradient(tiny_model, patch, block_number), atol=1e-5)
+
+
+def test_default_model_leaves_the_random_state_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(4)
+    torch.manual_seed(123)
+    model = default_model()
+    assert torch.equal(torch.rand(4), expected)
+    assert torch.equal(default_model().patch_embed.proj.weight, model.patch_embed.proj.weight)  # its own seed
+
+
+def test_receptive_field_explorer_takes_a_one_channel_model(make_tiny_model):
+    """Issue 14: the digits preset's models take one channel."""
+    model = make_tiny_model(in_chans=1)
+    explorer = widgets.receptive_field_explorer(model)
+    assert explorer.message == "" and np.isfinite(shown_gradient(explorer)).all()
+    assert_every_control_redraws(explorer)
+    explorer.controls["effective"].value = True
+    patch = (explorer.controls["row"].value, explorer.controls["col"].value)
+    assert np.allclose(
+        shown_gradient(explorer), expected_gradient(model, patch, explorer.controls["block_number"].value), atol=1e-5
+    )
+
+
+def test_the_effective_field_waits_until_the_controls_rest(tiny_model):
+    """In a running kernel (an event loop), a moving slider gets the exact field at once, the gradient after."""
+    explorer = widgets.receptive_field_explorer(tiny_model)
+
+    async def drag() -> tuple[bool, bool]:
+        explorer.controls["row"].value = 3
+        moving = bool(np.isnan(shown_gradient(explorer)).all()) and "can see" in explorer.readout.value
+        await asyncio.sleep(REST_SECONDS + 0.5)
+        return moving, explorer.resting
+
+    moving, resting = asyncio.run(drag())
+    assert moving and resting
+    patch = (3, explorer.controls["col"].value)
+    assert np.allclose(shown_gradient(explorer), expected_gradient(tiny_model, patch, 2), atol=1e-5)
 
 
 def test_complexity_explorer():

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.path import Path
 from matplotlib.textpath import TextPath
 from matplotlib.ticker import FuncFormatter, NullLocator
-from matplotlib.transforms import Affine2D, IdentityTransform
+from matplotlib.transforms import Affine2D, IdentityTransform, Transform
 
 # Okabe & Ito (2008), "Color Universal Design"
 OKABE_ITO: dict[str, str] = {
@@ -36,7 +36,15 @@ OKABE_ITO: dict[str, str] = {
 }
 # nine categories (the nine regions of a shifted map): the eight Okabe-Ito colours but black, plus two greys
 CATEGORY_COLORS: tuple[str, ...] = (
-    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999", "#DDDDDD",
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#F0E442",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+    "#999999",
+    "#DDDDDD",
 )
 CATEGORY_CMAP = ListedColormap(CATEGORY_COLORS, name="okabe_ito_categories")
 SEQUENTIAL_CMAP = "viridis"
@@ -81,18 +89,42 @@ def label_cells(
         the collection; ``cell_label_paths(values)`` gives the outlines it draws, in the same order.
     """
     rows, cols = np.indices(values.shape)  # (rows, cols) each
+    offsets = first + np.column_stack([cols.ravel(), rows.ravel()])  # (cells, 2): x, y of each centre
+    return text_glyphs(ax, offsets, [fmt.format(value) for value in values.flat], fontsize, color=color)
+
+
+def text_glyphs(
+    ax: Axes,
+    offsets: np.ndarray,
+    texts: list[str],
+    fontsize: float = 7.0,
+    offset_transform: Transform | None = None,
+    color: str = "black",
+) -> PathCollection:
+    """Short texts drawn as one collection of glyph outlines, centred on ``offsets`` ``(n, 2)``.
+
+    Fast to draw and to change (``set_text_glyphs``): the explorers use it for cell labels and for tick labels
+    that move with a setting. ``offset_transform`` places the offsets (data coordinates by default).
+    """
     labels = PathCollection(
-        cell_label_paths(values, fontsize, fmt),
+        [glyph_outline(text, fontsize) for text in texts],
         sizes=[1.0],  # path units are points, as for scatter markers
-        offsets=first + np.column_stack([cols.ravel(), rows.ravel()]),  # (cells, 2): x, y of each centre
-        offset_transform=ax.transData,
+        offsets=np.asarray(offsets, dtype=float).reshape(-1, 2),
+        offset_transform=offset_transform or ax.transData,
         facecolors=color,
         edgecolors="none",
         zorder=3,  # above grid lines, as text is
     )
     labels.set_transform(IdentityTransform())
+    labels.fontsize = fontsize
     ax.add_collection(labels, autolim=False)
     return labels
+
+
+def set_text_glyphs(labels: PathCollection, offsets: np.ndarray, texts: list[str]) -> None:
+    """Replace the texts of a ``text_glyphs`` collection and where they sit."""
+    labels.set_paths([glyph_outline(text, labels.fontsize) for text in texts])
+    labels.set_offsets(np.asarray(offsets, dtype=float).reshape(-1, 2))
 
 
 def cell_label_paths(values: np.ndarray, fontsize: float = 7.0, fmt: str = "{}") -> list[Path]:
@@ -108,16 +140,28 @@ def glyph_outline(text: str, fontsize: float) -> Path:
     return path.transformed(Affine2D().translate(-(box.x0 + box.x1) / 2, -(box.y0 + box.y1) / 2))
 
 
-def cell_outlines(cells: np.ndarray, **style) -> PolyCollection:
-    """One artist outlining unit cells: ``cells`` ``(n, 2)`` holds the (x, y) centre of each."""
+def cell_squares(cells: np.ndarray) -> np.ndarray:
+    """The corners of unit cells centred at ``cells`` ``(n, 2)`` (x, y): ``(n, 4, 2)``."""
     corners = np.array([(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5)])  # (4, 2), around a centre
-    return PolyCollection(cells[:, None, :] + corners, facecolors="none", **style)  # (n, 4, 2) squares
+    return np.asarray(cells, dtype=float).reshape(-1, 1, 2) + corners
+
+
+def cell_outlines(cells: np.ndarray, **style) -> PolyCollection:
+    """One artist outlining unit cells: ``cells`` ``(n, 2)`` holds the (x, y) centre of each (move them with
+    ``set_verts(cell_squares(...))``)."""
+    return PolyCollection(cell_squares(cells), facecolors="none", **style)
 
 
 def text_box(ax: Axes, x: float, y: float, text: str, fontsize: float = 9.0) -> None:
     """A label on a white rounded box, readable over any image."""
     ax.text(
-        x, y, text, ha="center", va="center", fontsize=fontsize, fontweight="bold",
+        x,
+        y,
+        text,
+        ha="center",
+        va="center",
+        fontsize=fontsize,
+        fontweight="bold",
         bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "black", "alpha": 0.85},
     )
 
@@ -151,3 +195,29 @@ def cell_ticks(ax: Axes, height: int, width: int, step: int) -> None:
     """Ticks every ``step`` cells on an ``imshow`` of ``height x width`` cells (explicit ticks draw fast)."""
     ax.set_xticks(np.arange(0, width, step))
     ax.set_yticks(np.arange(0, height, step))
+
+
+class GlyphTitle:
+    """An axes title that changes often, drawn as glyph outlines (one path per line): about ten times faster to
+    draw than a ``Text``, which lays out and rasterises its glyphs on every draw. ``ax.get_title()`` still reads
+    it (the title ``Text`` holds the string, hidden)."""
+
+    def __init__(self, ax: Axes, fontsize: float = 10.0, pad: float = 6.0) -> None:
+        self.ax, self.fontsize, self.pad = ax, fontsize, pad
+        self.text = ax.set_title(" ", fontsize=fontsize)
+        self.text.set_visible(False)
+        self.glyphs = text_glyphs(ax, np.zeros((0, 2)), [], fontsize, offset_transform=ax.transAxes)
+        self.glyphs.set_clip_on(False)
+
+    def set(self, title: str) -> None:
+        """Show ``title`` (lines separated by newlines) centred above the axes."""
+        self.text.set_text(title)
+        lines = title.split("\n")[::-1]  # bottom line first
+        paths = [
+            glyph_outline(line, self.fontsize).transformed(
+                Affine2D().translate(0, self.pad + self.fontsize * (0.6 + 1.25 * row))
+            )
+            for row, line in enumerate(lines)
+        ]
+        self.glyphs.set_paths(paths)
+        self.glyphs.set_offsets(np.tile([0.5, 1.0], (len(paths), 1)))

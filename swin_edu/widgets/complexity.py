@@ -5,7 +5,7 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 
 from swin_edu.viz import plot_complexity
-from swin_edu.widgets.explorer import Explorer, dropdown
+from swin_edu.widgets.explorer import Explorer, dropdown, whole_figures
 
 
 def complexity_explorer(channels: int = 96, window_size: int = 7) -> Explorer:
@@ -27,4 +27,4 @@ def complexity_explorer(channels: int = 96, window_size: int = 7) -> Explorer:
         "channels": dropdown("channels C", channels, [48, 96, 192]),
         "window_size": dropdown("window M", window_size, [4, 7]),
     }
-    return Explorer(controls, draw)
+    return Explorer(controls, **whole_figures(draw))

@@ -1,23 +1,55 @@
 """The explorer every widget shares: labelled controls in a row, a readout, and the figure as an image.
 
+A control moved by the hand changes many times a second (``continuous_update=True``), so a redraw must take a
+few tens of milliseconds. Measured on the course's 2-core CPU (``benchmarks/bench_explorers.py``), drawing a new
+figure costs 60-200 ms, most of it laying out and rasterising text (titles, tick labels, legends), and lowering
+the resolution saves almost nothing (text costs per glyph, not per pixel). So an explorer keeps each figure and
+redraws only what moved:
+
+- a *view* (``swin_edu.viz``) builds a figure once for a *layout* (what fixes its axes, ticks and titles) and
+  ``update`` sets the data of the artists that change (``set_data``, ``set_offsets``, ``set_text``);
+- the explorer renders the rest of the figure once into a background, then for every change restores that
+  background and draws only the view's ``dynamic`` artists on it (blitting), and encodes the PNG;
+- views (with their backgrounds) are remembered per layout, and PNGs per setting, so dragging back is free.
+
 For tests and notebooks, an explorer exposes ``controls`` (name -> widget), ``figure`` (the current matplotlib
 Figure), ``image`` (the PNG widget), ``readout`` (HTML), ``message`` (the refusal, or "") and ``redraws``.
+Displayed in a notebook, it also offers a PNG of its current view: what a notebook shows before it is run
+(GitHub, nbconvert, an untrusted notebook), while a running kernel shows the live widget.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import html
-from collections.abc import Callable, Iterator
+import io
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 import ipywidgets as widgets
+import numpy as np
 import torch
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from PIL import Image
 
-from swin_edu.viz.style import figure_png
-
-Draw = Callable[..., tuple[Figure, str]]  # settings -> (figure, readout HTML)
 STYLE = {"description_width": "initial"}
+VIEWS_KEPT = 12  # layouts remembered per explorer (a figure and its background each, about 2 MB)
+FRAMES_KEPT = 256  # PNGs remembered per explorer (about 80 KB each)
+REST_SECONDS = 0.3  # after the last change of a control, the controls "rest" (a slider is let go)
+LIVE_WIDTH = 1000  # pixels: a notebook column is about this wide; a wider image is only scaled down in the browser
+
+
+class View(Protocol):
+    """What an explorer needs from a drawing: a figure, and the artists that its ``update`` changes."""
+
+    figure: Figure
+    dynamic: list[Artist]
 
 
 @contextmanager
@@ -36,17 +68,86 @@ def one_torch_thread() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-class Explorer(widgets.VBox):
-    """Controls in a row, a readout, and the figure as a PNG image; any control change redraws."""
+def png_bytes(rgba: np.ndarray) -> bytes:
+    """An ``(H, W, 4)`` uint8 image as PNG, compressed lightly: about 10 ms for a 1200 x 480 figure."""
+    buffer = io.BytesIO()
+    Image.fromarray(rgba).save(buffer, format="png", compress_level=1)
+    return buffer.getvalue()
 
-    def __init__(self, controls: dict[str, widgets.ValueWidget], draw: Draw) -> None:
+
+class Blitter:
+    """A view's figure rendered once without its dynamic artists; each frame draws only those on top."""
+
+    def __init__(self, view: View) -> None:
+        self.view = view
+        figure = view.figure
+        figure.set_dpi(min(100.0, LIVE_WIDTH / figure.get_figwidth()))  # fewer pixels to draw and encode
+        # the refusal veil: a white film and the reason, drawn over the last figure when a setting is refused
+        self.veil = Rectangle((0, 0), 1, 1, transform=figure.transFigure, facecolor="white", alpha=0.8, zorder=100)
+        self.veil_text = figure.text(0.5, 0.5, "", ha="center", va="center", fontsize=13, wrap=True, zorder=101)
+        figure.add_artist(self.veil)
+        for artist in [*view.dynamic, self.veil, self.veil_text]:
+            artist.set_animated(True)  # left out of the background
+        figure.canvas.draw()
+        self.background = figure.canvas.copy_from_bbox(figure.bbox)
+
+    def frame(self, refusal: str = "") -> bytes:
+        """PNG of the background with the dynamic artists (and the veil with ``refusal``, if any) drawn on it."""
+        figure = self.view.figure
+        figure.canvas.restore_region(self.background)
+        for artist in sorted(self.view.dynamic, key=lambda artist: artist.get_zorder()):
+            figure.draw_artist(artist)
+        if refusal:
+            self.veil_text.set_text(f"Not possible: {refusal}\n(the figure shows the last possible setting)")
+            figure.draw_artist(self.veil)
+            figure.draw_artist(self.veil_text)
+        return png_bytes(np.asarray(figure.canvas.buffer_rgba()))
+
+
+class Explorer(widgets.VBox):
+    """Controls in a row, a readout, and the figure as a PNG image; any control change redraws.
+
+    Args:
+        controls: name -> widget; the names are the keyword arguments of ``layout`` and ``show``.
+        layout: settings -> what a view's axes, ticks and fixed texts depend on (a hashable); raises a ValueError
+            that says why when the settings are impossible.
+        build: a layout -> a new :class:`View` for it.
+        show: (view, settings) -> the readout (HTML), after updating the view's dynamic artists for the settings.
+        depends_on: () -> what else the figure depends on (e.g. a model's weights): views and frames made for
+            another value are not reused.
+        constrain: controls -> None, run first on every change: keeps the ranges of the controls to what can be
+            drawn (a token slider within the M*M tokens of the window); the changes it makes draw nothing.
+        remember_frames: keep the PNG of each setting (False when a frame can change for the same setting).
+
+    ``resting`` is False while a control moves (changes came less than ``REST_SECONDS`` apart, in a running
+    kernel); a ``show`` that needs slow work can skip it then and ask for ``redraw_when_resting()``. Without an
+    event loop (a script, a test) every redraw is at rest.
+    """
+
+    def __init__(
+        self,
+        controls: dict[str, widgets.ValueWidget],
+        layout: Callable[..., Hashable],
+        build: Callable[[Hashable], View],
+        show: Callable[..., str],
+        depends_on: Callable[[], Hashable] = lambda: None,
+        constrain: Callable[[dict[str, widgets.ValueWidget]], None] = lambda controls: None,
+        remember_frames: bool = True,
+    ) -> None:
         self.controls = controls
         self.readout = widgets.HTML()
         self.image = widgets.Image(format="png")
         self.figure: Figure | None = None
         self.message = ""
         self.redraws = 0
-        self._draw = draw
+        self._layout, self._build, self._show, self._depends_on = layout, build, show, depends_on
+        self._views: OrderedDict[Hashable, Blitter] = OrderedDict()
+        self._frames: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._shown: Blitter | None = None
+        self._constrain, self._constraining = constrain, False
+        self._remember_frames = remember_frames
+        self.resting, self._rest_timer, self._redraw_at_rest = True, None, False
+        constrain(controls)
         for control in controls.values():
             control.observe(self._on_change, names="value")
         row = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
@@ -58,28 +159,121 @@ class Explorer(widgets.VBox):
         return {name: control.value for name, control in self.controls.items()}
 
     def redraw(self) -> None:
-        """Draw the figure for the current settings, or show why they are impossible."""
+        """Show the figure for the current settings, or grey out the last one and say why they are impossible."""
+        settings = self.values()
         try:
             with one_torch_thread():
-                figure, readout = self._draw(**self.values())
+                png, readout, shown = self._frame(settings)
         except ValueError as error:
             self.message = str(error)
             self.readout.value = f"<p style='color:#D55E00'><b>Not possible:</b> {html.escape(self.message)}</p>"
+            if self._shown is not None:
+                self.image.value = self._shown.frame(refusal=self.message)
             return
         self.message = ""
-        self.figure = figure
+        self._shown = shown
+        self.figure = shown.view.figure
         self.readout.value = readout
-        self.image.value = figure_png(figure)
+        self.image.value = png
         self.redraws += 1
 
+    def _frame(self, settings: dict) -> tuple[bytes, str, Blitter]:
+        """PNG, readout and blitter of a setting: its view updated, the PNG remembered or drawn by blitting."""
+        depends = self._depends_on()
+        layout = (self._layout(**settings), depends)
+        blitter = self._views.get(layout)
+        if blitter is None:
+            blitter = Blitter(self._build(layout[0]))
+            self._views[layout] = blitter
+            if len(self._views) > VIEWS_KEPT:
+                self._views.popitem(last=False)
+        self._views.move_to_end(layout)
+        readout = self._show(blitter.view, **settings)  # also when the PNG is remembered: `figure` shows the setting
+        key = (tuple(settings.items()), depends)
+        if not self._remember_frames:
+            return blitter.frame(), readout, blitter
+        if key in self._frames:
+            self._frames.move_to_end(key)
+            return self._frames[key], readout, blitter
+        png = self._frames[key] = blitter.frame()
+        if len(self._frames) > FRAMES_KEPT:
+            self._frames.popitem(last=False)
+        return png, readout, blitter
+
     def _on_change(self, _change: dict) -> None:
+        if self._constraining:
+            return  # a range adjusted by ``constrain``: the change that caused it redraws once, below
+        self._constraining = True
+        try:
+            self._constrain(self.controls)
+        finally:
+            self._constraining = False
+        self._moved()
         self.redraw()
+
+    def _moved(self) -> None:
+        """A control moved: not resting until ``REST_SECONDS`` pass without another change."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no event loop: nothing can wait, every redraw is at rest
+        self.resting = False
+        if self._rest_timer is not None:
+            self._rest_timer.cancel()
+        self._rest_timer = loop.call_later(REST_SECONDS, self._rest)
+
+    def _rest(self) -> None:
+        self.resting, self._rest_timer = True, None
+        if self._redraw_at_rest:
+            self._redraw_at_rest = False
+            self.redraw()
+
+    def redraw_when_resting(self) -> None:
+        """Draw again once the controls rest (from a ``show`` that skipped slow work while they moved)."""
+        self._redraw_at_rest = True
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        """The live widget, and a PNG of the current view for renderers without a kernel (GitHub, nbconvert)."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if self.image.value:
+            bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        bundle["text/plain"] = f"{type(self).__name__}: {html.unescape(_plain(self.readout.value))}"
+        return bundle
+
+
+class WholeFigure:
+    """A view drawn anew for every setting (nothing updated in place): for figures cheap enough, or few settings."""
+
+    def __init__(self, figure: Figure, readout: str) -> None:
+        self.figure, self.readout, self.dynamic = figure, readout, []
+
+
+def whole_figures(draw: Callable[..., tuple[Figure, str]]) -> dict:
+    """``layout``, ``build`` and ``show`` for an :class:`Explorer` that draws ``draw(**settings)`` -> (figure,
+    readout) for every setting: its layout is the whole setting (remembered, like any layout)."""
+    return {
+        "layout": lambda **settings: tuple(settings.items()),
+        "build": lambda layout: WholeFigure(*draw(**dict(layout))),
+        "show": lambda view, **settings: view.readout,
+    }
+
+
+def _plain(markup: str) -> str:
+    """Readout HTML as one line of plain text."""
+    return re.sub(r"<[^>]+>", " ", markup).replace("  ", " ").strip()
+
+
+def weights_version(model: torch.nn.Module) -> tuple[int, ...]:
+    """Changes whenever any parameter or buffer of ``model`` is changed in place (an optimiser step,
+    ``load_state_dict``) or replaced: what a figure of the model depends on, cheap to compute (no hashing)."""
+    tensors = [*model.parameters(), *model.buffers()]
+    return tuple(id(t) for t in tensors) + tuple(t._version for t in tensors)  # torch's in-place counter
 
 
 def int_slider(description: str, value: int, low: int, high: int, step: int = 1) -> widgets.IntSlider:
-    """A labelled integer slider."""
+    """A labelled integer slider that reports every value while it is dragged."""
     return widgets.IntSlider(
-        value=value, min=low, max=high, step=step, description=description, style=STYLE, continuous_update=False
+        value=value, min=low, max=high, step=step, description=description, style=STYLE, continuous_update=True
     )
 
 
@@ -89,10 +283,6 @@ def dropdown(description: str, value, options) -> widgets.Dropdown:
 
 
 def limit_tokens(window_size: widgets.IntSlider, *token_sliders: widgets.IntSlider) -> None:
-    """Keep token sliders within the M*M tokens of a window (observed before the explorer's own redraw)."""
-
-    def update(change: dict) -> None:
-        for slider in token_sliders:
-            slider.max = change["new"] ** 2 - 1
-
-    window_size.observe(update, names="value")
+    """Keep token sliders within the M*M tokens of a window."""
+    for slider in token_sliders:
+        slider.max = window_size.value**2 - 1

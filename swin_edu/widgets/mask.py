@@ -4,48 +4,54 @@ from __future__ import annotations
 
 import html
 
-from matplotlib.figure import Figure
+import ipywidgets as widgets
 
-from swin_edu.viz import plot_mask
-from swin_edu.viz.mask import describe_entry, separated_pairs
+from swin_edu.viz.mask import MaskView, describe_entry, mask_layout, separated_pairs
 from swin_edu.widgets.explorer import Explorer, int_slider, limit_tokens
+from swin_edu.windows import WindowGrid
 
 
 def mask_explorer() -> Explorer:
-    """Region labels and the masks of four windows (default: the seed's 14x14 / 7 / 3 demo); a readout names the
-    regions that each -100 separates."""
+    """Region labels and the masks of four windows (default: the official code's 14x14 / window 7 / shift 3 demo);
+    a readout names the regions that each -100 separates. Any map size works: it is padded as the model pads."""
 
-    def draw(
-        height: int, width: int, window_size: int, shift: int, window: int, query: int, key: int
-    ) -> tuple[Figure, str]:
-        if window_size > min(height, width) or height % window_size or width % window_size or shift >= window_size:
-            plot_mask(height, width, window_size, shift)  # raises the ValueError that explains it
-        windows_total = (height // window_size) * (width // window_size)
-        tokens = window_size * window_size
-        if window >= windows_total:
-            raise ValueError(f"there are only {windows_total} windows (0 to {windows_total - 1}), not window {window}")
-        if query >= tokens or key >= tokens:
-            raise ValueError(f"a window holds {tokens} tokens (0 to {tokens - 1}); query {query}, key {key}")
-        first = (window // 4) * 4
-        figure = plot_mask(height, width, window_size, shift, tuple(range(first, first + 4)), window, query, key)
-        pairs = separated_pairs(height, width, window_size, shift, window)
+    def show(
+        view: MaskView, height: int, width: int, window_size: int, shift: int, window: int, query: int, key: int
+    ) -> str:
+        view.update(height, width, shift, window, query, key)
+        grid = WindowGrid.for_map(height, width, window_size, shift)
+        pairs = separated_pairs(grid, window)
         listed = (
             "; ".join(f"regions {a} and {b} ({count} entries)" for a, b, count in pairs) or "nothing: one region only"
         )
-        readout = (
-            f"<b>{html.escape(describe_entry(height, width, window_size, shift, window, query, key))}</b><br>"
-            f"In window {window}, -100 separates {listed}."
+        unshifted = "" if grid.is_shifted or shift == 0 else " (no shift: one window covers the map, as in the model)"
+        return (
+            f"<b>{html.escape(describe_entry(grid, window, query, key))}</b><br>"
+            f"In window {window}, -100 separates {listed}.{unshifted}"
         )
-        return figure, readout
 
     controls = {
         "height": int_slider("height H", 14, 2, 28),
         "width": int_slider("width W", 14, 2, 28),
         "window_size": int_slider("window M", 7, 1, 28),
-        "shift": int_slider("shift s", 3, 0, 13),
-        "window": int_slider("which window", 0, 0, 15),
+        "shift": int_slider("shift s", 3, 0, 6),
+        "window": int_slider("which window", 0, 0, 3),
         "query": int_slider("query token", 0, 0, 48),
         "key": int_slider("key token", 4, 0, 48),
     }
+    return Explorer(
+        controls,
+        layout=lambda height, width, window_size, shift, **_: mask_layout(height, width, window_size, shift),
+        build=lambda layout: MaskView(*layout),
+        show=show,
+        constrain=limit_to_map,
+    )
+
+
+def limit_to_map(controls: dict[str, widgets.IntSlider]) -> None:
+    """Keep the shift below M, the window number below the number of windows, tokens within a window."""
+    side = controls["window_size"].value
+    controls["shift"].max = side - 1
+    grid = WindowGrid.for_map(controls["height"].value, controls["width"].value, side, 0)
+    controls["window"].max = (grid.padded_height // side) * (grid.padded_width // side) - 1
     limit_tokens(controls["window_size"], controls["query"], controls["key"])
-    return Explorer(controls, draw)

@@ -1,42 +1,115 @@
-"""The relative-position explorer: offsets, the index matrix and one query's bias per head (``viz.position``)."""
+"""The relative-position explorer: offsets, the index matrix and one query's bias per head (``viz.position``).
+
+Without a model it offers two kinds of table: a freshly initialised one (what a new model starts from: noise,
+std 0.02) and the tables of a small Swin trained on scikit-learn's digits (window M = 4, written by
+``tools/digits_bias_tables.py`` into ``digits_bias_tables.pt`` beside this module), where structure has grown.
+"""
 
 from __future__ import annotations
 
-from matplotlib.figure import Figure
+from functools import lru_cache
+from pathlib import Path
 
+import ipywidgets as widgets
+import torch
+
+from swin_edu.attention import WindowAttention
 from swin_edu.model import SwinTransformer
-from swin_edu.viz import plot_relative_position
-from swin_edu.viz.position import random_attention
-from swin_edu.widgets.explorer import Explorer, int_slider, limit_tokens
+from swin_edu.viz.position import PositionView, random_attention
+from swin_edu.widgets.explorer import Explorer, dropdown, int_slider, limit_tokens, weights_version
+
+TRAINED_TABLES = Path(__file__).with_name("digits_bias_tables.pt")
+FRESH = "fresh"
+
+
+@lru_cache(maxsize=1)
+def trained_tables() -> dict:
+    """The stored digits tables: ``{"tables": {"layers.S.blocks.B": ((2M-1)^2, heads)}, "window_size", ...}``."""
+    return torch.load(TRAINED_TABLES, weights_only=True)
+
+
+def trained_attention(block: str) -> WindowAttention:
+    """An attention layer holding the trained table of ``block`` (e.g. "layers.0.blocks.1")."""
+    stored = trained_tables()
+    table = stored["tables"][block]
+    heads = table.shape[1]
+    attention = WindowAttention(dim=32 * heads, window_size=stored["window_size"], num_heads=heads)
+    with torch.no_grad():
+        attention.relative_position_bias_table.copy_(table)
+    return attention
+
+
+def table_options() -> list[tuple[str, str]]:
+    """The tables offered without a model: a fresh one, then every trained block."""
+    options = [("freshly initialised (noise)", FRESH)]
+    if TRAINED_TABLES.exists():
+        stored = trained_tables()
+        for name, table in stored["tables"].items():
+            _, stage, _, block = name.split(".")
+            label = f"trained on digits ({stored['val_accuracy']:.1%}): stage {int(stage) + 1}, block {int(block) + 1}"
+            options.append((f"{label}, {table.shape[1]} heads", name))
+    return options
 
 
 def relative_position_explorer(model: SwinTransformer | None = None) -> Explorer:
-    """Offsets, the index matrix and one query's bias per head; from ``model``'s own tables when given."""
+    """Offsets, the index matrix and one query's bias per head; from ``model``'s own tables when given, else a
+    fresh table or a trained one (a small Swin trained on digits, M = 4)."""
 
-    def draw(query: int, window_size: int = 7, stage: int = 0, block: int = 0) -> tuple[Figure, str]:
-        if model is None:
-            attention = random_attention(window_size)
-            source = "a freshly initialised layer (std 0.02)"
-        else:
-            if block >= len(model.layers[stage].blocks):
-                raise ValueError(f"stage {stage} has {len(model.layers[stage].blocks)} blocks")
-            attention = model.layers[stage].blocks[block].attn
-            source = f"model.layers[{stage}].blocks[{block}].attn"
+    def readout(attention: WindowAttention, query: int, source: str) -> str:
         side = 2 * attention.window_size - 1
-        readout = (
+        return (
             f"query token {query} = (row {query // attention.window_size}, col {query % attention.window_size}); "
             f"bias table {side * side} x {attention.num_heads} heads from {source}"
         )
-        return plot_relative_position(attention, query), readout
 
     if model is None:
-        controls = {"window_size": int_slider("window M", 7, 2, 9), "query": int_slider("query token", 24, 0, 48)}
-        limit_tokens(controls["window_size"], controls["query"])
-    else:
-        window = model.config.window_size
+
+        def layout(table: str, window_size: int, query: int) -> tuple[str, int]:
+            return (table, window_size if table == FRESH else trained_tables()["window_size"])
+
+        def build(layout: tuple[str, int]) -> PositionView:
+            table, window_size = layout
+            return PositionView(random_attention(window_size) if table == FRESH else trained_attention(table))
+
+        def show(view: PositionView, table: str, window_size: int, query: int) -> str:
+            view.update(query)
+            source = "a freshly initialised layer (std 0.02)" if table == FRESH else f"{table}.attn, trained on digits"
+            return readout(view.attention, query, source)
+
         controls = {
-            "stage": int_slider("stage (0-based)", 0, 0, len(model.layers) - 1),
-            "block": int_slider("block (0-based)", 0, 0, max(model.config.depths) - 1),
-            "query": int_slider("query token", window * window // 2, 0, window * window - 1),
+            "table": dropdown("bias table", FRESH, table_options()),
+            "window_size": int_slider("window M", 7, 2, 9),
+            "query": int_slider("query token", 24, 0, 48),
         }
-    return Explorer(controls, draw)
+        return Explorer(controls, layout, build, show, constrain=fresh_or_trained)
+
+    def show_model(view: PositionView, stage: int, block: int, query: int) -> str:
+        view.update(query)
+        return readout(view.attention, query, f"model.layers[{stage}].blocks[{block}].attn")
+
+    def within_model(controls: dict[str, widgets.IntSlider]) -> None:
+        controls["block"].max = len(model.layers[controls["stage"].value].blocks) - 1
+
+    window = model.config.window_size
+    controls = {
+        "stage": int_slider("stage (0-based)", 0, 0, len(model.layers) - 1),
+        "block": int_slider("block (0-based)", 0, 0, max(model.config.depths) - 1),
+        "query": int_slider("query token", window * window // 2, 0, window * window - 1),
+    }
+    return Explorer(
+        controls,
+        layout=lambda stage, block, query: (stage, block),
+        build=lambda layout: PositionView(model.layers[layout[0]].blocks[layout[1]].attn),
+        show=show_model,
+        depends_on=lambda: weights_version(model),
+        constrain=within_model,
+    )
+
+
+def fresh_or_trained(controls: dict[str, widgets.ValueWidget]) -> None:
+    """A trained table fixes the window (M = 4): the window slider follows it, switched off; queries stay inside."""
+    trained = controls["table"].value != FRESH
+    if trained:
+        controls["window_size"].value = trained_tables()["window_size"]
+    controls["window_size"].disabled = trained
+    limit_tokens(controls["window_size"], controls["query"])

@@ -1,42 +1,90 @@
-"""The receptive-field explorer: the exact field after block k beside a model's effective field."""
+"""The receptive-field explorer: the exact field after block k beside a model's effective field.
+
+The effective field costs a forward and a backward pass of the model (50-150 ms for the narrow default model
+on two cores), too slow to follow a dragged slider. While a control moves, the explorer draws the exact field
+at once and leaves the effective panel empty ("computed when the controls rest"); a moment after the last
+move it computes the gradient and draws it. Gradients are remembered per explorer, keyed by the token, the
+block and the model's weights (so more training or new weights never show old gradients).
+"""
 
 from __future__ import annotations
 
-import ipywidgets as widgets
-from matplotlib.figure import Figure
+from collections import OrderedDict
 
-from swin_edu.model import SwinTransformer
+import ipywidgets as widgets
+import numpy as np
+import torch
+
+from swin_edu.model import SwinTransformer, swin_t
 from swin_edu.receptive_field import MODES
-from swin_edu.viz import plot_receptive_field
-from swin_edu.viz.receptive_field import cached_exact_field, default_model, token_on_stage
-from swin_edu.widgets.explorer import STYLE, Explorer, int_slider
+from swin_edu.viz.receptive_field import ReceptiveFieldView, effective_field
+from swin_edu.widgets.explorer import STYLE, Explorer, int_slider, weights_version
 
 MODE_LABELS = {"swin": "Swin (shifted)", "wmsa": "W-MSA only", "vit": "ViT (global)"}
+GRADIENTS_KEPT = 512  # about 12 KB each for a 56x56 grid
+
+
+def default_model(seed: int = 0) -> SwinTransformer:
+    """An untrained model with Swin-T's layout (patches, windows, depths) but narrow (C = 24): quick gradients.
+
+    Its weights are drawn from ``seed`` without touching the caller's random state (``torch.random.fork_rng``).
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return swin_t(embed_dim=24, num_heads=(1, 2, 4, 8), num_classes=0).eval()
 
 
 def receptive_field_explorer(model: SwinTransformer | None = None) -> Explorer:
-    """The exact receptive field after block k beside the model's effective field; switch shift / no shift / ViT."""
-    model = model or default_model()
-    depths = model.config.depths
-    grid = model.config.img_size // model.config.patch_size
+    """The exact receptive field after block k beside the model's effective field; switch shift / no shift / ViT.
 
-    def draw(block_number: int, mode: str, row: int, col: int, effective: bool) -> tuple[Figure, str]:
-        figure = plot_receptive_field(block_number, (row, col), mode, model, show_effective=effective)
-        stage, block = model.config.block_positions()[block_number - 1]
-        field = cached_exact_field(token_on_stage((row, col), stage), stage, block, model.config, mode)
-        readout = (
+    ``model``: any ``SwinTransformer`` (3 or 1 input channels); the narrow untrained Swin-T of ``default_model``
+    when None.
+    """
+    model = model or default_model()
+    config = model.config
+    grid_h, grid_w = config.stage_sizes()[0]
+    gradients: OrderedDict[tuple, np.ndarray] = OrderedDict()
+    explorer: Explorer | None = None  # set below; ``show`` asks it whether the controls rest
+
+    def gradient_of(patch: tuple[int, int], block_number: int, compute: bool) -> np.ndarray | None:
+        key = (patch, block_number, weights_version(model))  # everything the gradient depends on
+        if key not in gradients:
+            if not compute:
+                return None
+            gradients[key] = effective_field(model, patch, block_number)
+            if len(gradients) > GRADIENTS_KEPT:
+                gradients.popitem(last=False)
+        gradients.move_to_end(key)
+        return gradients[key]
+
+    def show(view: ReceptiveFieldView, block_number: int, mode: str, row: int, col: int, effective: bool) -> str:
+        gradient = None
+        if effective:
+            gradient = gradient_of((row, col), block_number, compute=explorer is None or explorer.resting)
+            if gradient is None:
+                explorer.redraw_when_resting()
+        field = view.update(block_number, (row, col), mode, gradient)
+        stage, block = config.block_positions()[block_number - 1]
+        return (
             f"block {block_number} = stage {stage + 1}, block {block + 1}; the token holding patch ({row}, {col}) "
             f"can see <b>{int(field.sum())}</b> of {field.size} patches"
         )
-        return figure, readout
 
     controls = {
-        "block_number": int_slider("after block", 2, 1, sum(depths)),
+        "block_number": int_slider("after block", 2, 1, sum(config.depths)),
         "mode": widgets.ToggleButtons(
             options=[(MODE_LABELS[mode], mode) for mode in MODES], value="swin", description="attention", style=STYLE
         ),
-        "row": int_slider("patch row", 20, 0, grid - 1),
-        "col": int_slider("patch column", 17, 0, grid - 1),
+        "row": int_slider("patch row", min(20, grid_h // 2), 0, grid_h - 1),
+        "col": int_slider("patch column", min(17, grid_w // 2), 0, grid_w - 1),
         "effective": widgets.Checkbox(value=True, description="show the effective field", style=STYLE),
     }
-    return Explorer(controls, draw)
+    explorer = Explorer(
+        controls,
+        layout=lambda effective, **_: effective,
+        build=lambda effective: ReceptiveFieldView(config, effective),
+        show=show,
+        depends_on=lambda: weights_version(model),
+        remember_frames=False,  # a frame may lack a gradient that is known later
+    )
+    return explorer

@@ -1,28 +1,59 @@
-"""The shift explorer: the map before and after the cyclic shift, and rolled back (``viz.shift``)."""
+"""The shift explorer: the map before and after the cyclic shift, and rolled back, step by step (``viz.shift``)."""
 
 from __future__ import annotations
 
-from matplotlib.figure import Figure
+import ipywidgets as widgets
 
-from swin_edu.viz import plot_shift
+from swin_edu.viz.shift import ShiftView, shift_layout
 from swin_edu.widgets.explorer import Explorer, int_slider
 
 
 def shift_explorer() -> Explorer:
-    """The map before and after ``torch.roll`` by -s, the wrapped regions A, B, C, and the roll back."""
+    """The map before and after ``torch.roll`` by -s, the wrapped regions A, B, C, and the roll back. The "roll
+    step" slider (and its Play button) rolls one token at a time, from 0 to s."""
 
-    def draw(height: int, width: int, window_size: int, shift: int) -> tuple[Figure, str]:
-        figure = plot_shift(height, width, window_size, shift)
-        readout = (
-            f"roll by ({-shift}, {-shift}): the top {shift} rows and left {shift} columns wrap to the bottom and right; "
-            f"{(height // window_size) * (width // window_size)} whole windows of {window_size}x{window_size}"
+    def show(view: ShiftView, height: int, width: int, window_size: int, shift: int, roll: int) -> str:
+        grid = view.update(height, width, window_size, shift, roll)
+        windows = (grid.padded_height // window_size) * (grid.padded_width // window_size)
+        padded = (
+            f"padded to {grid.padded_height}x{grid.padded_width} (as the model pads); "
+            if (grid.padded_height, grid.padded_width) != (height, width)
+            else ""
         )
-        return figure, readout
+        unshifted = (
+            "; no shift along an axis that one window covers (as in the model)" if grid.shift != (shift, shift) else ""
+        )
+        return (
+            f"roll by {tuple(-s for s in grid.shift)}: the top {grid.shift[0]} rows and left {grid.shift[1]} columns "
+            f"wrap to the bottom and right; {height}x{width} tokens {padded}in {windows} windows of "
+            f"{window_size}x{window_size}{unshifted}"
+        )
 
     controls = {
         "height": int_slider("height H", 8, 2, 16),
         "width": int_slider("width W", 8, 2, 16),
         "window_size": int_slider("window M", 4, 1, 8),
-        "shift": int_slider("shift s", 2, 0, 7),
+        "shift": int_slider("shift s", 2, 0, 3),
+        "roll": int_slider("roll step", 2, 0, 2),
     }
-    return Explorer(controls, draw)
+    play = widgets.Play(value=2, min=0, max=2, interval=600, description="play the roll")
+    widgets.jslink((play, "value"), (controls["roll"], "value"))
+    explorer = Explorer(
+        controls,
+        layout=lambda height, width, window_size, shift, **_: shift_layout(height, width, window_size, shift),
+        build=lambda layout: ShiftView(*layout),
+        show=show,
+        constrain=lambda controls: follow_the_shift(controls, play),
+    )
+    explorer.children[0].children = (play, *explorer.children[0].children)
+    return explorer
+
+
+def follow_the_shift(controls: dict[str, widgets.IntSlider], play: widgets.Play) -> None:
+    """Keep s below M, and the roll step (and its Play button) from 0 to s; a new s shows the whole roll."""
+    controls["shift"].max = controls["window_size"].value - 1
+    shift = controls["shift"].value
+    for widget in (controls["roll"], play):
+        if widget.max != shift:
+            widget.max = shift
+            widget.value = shift

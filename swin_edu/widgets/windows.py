@@ -6,7 +6,7 @@ from matplotlib.figure import Figure
 
 from swin_edu.viz import plot_windows
 from swin_edu.viz.windows import window_layout
-from swin_edu.widgets.explorer import Explorer, dropdown, int_slider
+from swin_edu.widgets.explorer import Explorer, dropdown, int_slider, whole_figures
 
 
 def window_explorer() -> Explorer:
@@ -28,4 +28,4 @@ def window_explorer() -> Explorer:
         "window_size": int_slider("window M (tokens)", 7, 2, 14),
         "stage": int_slider("stage", 1, 1, 4),
     }
-    return Explorer(controls, draw)
+    return Explorer(controls, **whole_figures(draw))
