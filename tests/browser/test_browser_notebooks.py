@@ -13,7 +13,7 @@ from lab_driver import NotebookPage, problems
 
 ROOT = Path(__file__).resolve().parents[2]
 COURSE = sorted(path.name for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-RUN_TIMEOUT_S = {"08_training.ipynb": 720}  # trains a small Swin for a few minutes on the CPU
+RUN_TIMEOUT_S = {"10_training_run.ipynb": 720}  # trains a small Swin on the CPU
 DEFAULT_RUN_TIMEOUT_S = 300
 
 
