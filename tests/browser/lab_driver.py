@@ -207,7 +207,7 @@ class NotebookPage:
         return self.page.locator(CELLS).nth(index)
 
     def screenshot(self, locator: Locator, label: str) -> bytes:
-        """A screenshot of `locator`, also saved as test-artifacts/browser/<notebook>-<label>.png."""
+        """A screenshot of `locator`, also saved as <notebook>-<label>.png in the artifacts folder (not the repo)."""
         locator.scroll_into_view_if_needed()
         return locator.screenshot(path=self.artifacts / f"{Path(self.name).stem}-{label}.png", animations="disabled")
 

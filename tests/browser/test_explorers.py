@@ -1,11 +1,15 @@
-"""Each explorer of `swin_edu.widgets`, used in JupyterLab as a student uses it: keyboard on the sliders, clicks on
-the buttons, a choice in the drop-downs. Every control must get a visible answer (a new figure, or the reason why
-the setting is impossible), and moving a slider must change the figure on screen (compared as screenshots).
+"""Each explorer of `swin_edu.widgets`, used in JupyterLab from the keyboard alone: every control is focused and
+operated with keys (arrows on sliders, an option's text typed into a drop-down, Enter on buttons, Space on
+check boxes). Every control must get a visible answer (a new figure, or the reason why the setting is
+impossible), and moving a slider must change the figure on screen (compared as screenshots). Each control's name must reach a screen reader where ipywidgets
+lets it: a drop-down's <label for>, a check box inside its <label>, buttons with text; a slider's handle is a
+`role="slider"` whose `aria-valuetext` follows the value (ipywidgets 8 links no label to it: its description
+<label> has no `for` and the handle no `aria-labelledby`, and Play's buttons are icons without names).
 
 The explorers are shown by tests/browser/explorers.ipynb (one cell each), so every explorer is exercised
-whatever the course notebooks show. Screenshots go to test-artifacts/browser/; the first view of each explorer
-is also written to figures/browser_<explorer>.png for the README when that file is missing or when
-UPDATE_FIGURES=1.
+whatever the course notebooks show. Screenshots go to the browser tests' artifacts folder (outside the
+repository); with UPDATE_FIGURES=1 the first view of each explorer is also written to figures/browser_<explorer>.png
+for the README.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ EXPLORERS = [
     "relative_position_explorer",
     "receptive_field_explorer",
     "complexity_explorer",
+    "token_journey_explorer",
 ]
-CONTROLS = ".widget-slider, .widget-dropdown, .widget-toggle-buttons, .widget-checkbox"
+CONTROLS = ".widget-slider, .widget-dropdown, .widget-toggle-buttons, .widget-checkbox, .widget-play"
 FIGURE = "img.widget-image"
 READOUT = ".widget-html-content"
 REFUSAL = "Not possible"
@@ -56,7 +61,7 @@ def explorer_output(notebook: NotebookPage, name: str) -> Locator:
 
 
 def operate(control: Locator, backwards: bool = False) -> str:
-    """Change `control` as a person would; returns what was done. A slider at its end is moved the other way."""
+    """Change `control` from the keyboard; returns what was done. A slider at its end is moved the other way."""
     classes = control.get_attribute("class") or ""
     if "widget-slider" in classes:
         handle, readout = control.locator(".noUi-handle"), control.locator(".widget-readout")
@@ -65,37 +70,70 @@ def operate(control: Locator, backwards: bool = False) -> str:
             handle.focus()
             handle.press(key)
             if readout.inner_text() != before:
+                assert handle.get_attribute("aria-valuetext") == readout.inner_text(), "aria-valuetext lags"
                 return f"slider {before} -> {readout.inner_text()} ({key})"
         raise AssertionError(f"the slider did not move from {before}")
-    if "widget-dropdown" in classes:
+    if "widget-dropdown" in classes:  # typing an option's text selects it (chromium's arrows open the list instead)
         select = control.locator("select")
         options = select.locator("option").all_inner_texts()
         current = select.evaluate("element => element.selectedIndex")
-        choice = options[(current + (-1 if backwards else 1)) % len(options)]
-        select.select_option(label=choice)
-        return f"drop-down {options[current]} -> {choice}"
+        choice = (current + (-1 if backwards else 1)) % len(options)
+        select.focus()
+        select.type(options[choice])
+        now = select.evaluate("element => element.selectedIndex")
+        assert now == choice, f"typing {options[choice]!r} left the drop-down at {options[now]!r}"
+        return f"drop-down {options[current]} -> {options[now]} (typed)"
     if "widget-toggle-buttons" in classes:
         buttons = control.locator("button")
         labels = buttons.all_inner_texts()
         current = next(i for i in range(len(labels)) if "mod-active" in (buttons.nth(i).get_attribute("class") or ""))
         choice = (current + (-1 if backwards else 1)) % len(labels)
-        buttons.nth(choice).click()
-        return f"buttons {labels[current]} -> {labels[choice]}"
+        buttons.nth(choice).focus()
+        buttons.nth(choice).press("Enter")
+        return f"buttons {labels[current]} -> {labels[choice]} (Enter)"
     if "widget-checkbox" in classes:
-        control.locator("input[type=checkbox]").click()
-        return "checkbox toggled"
+        box = control.locator("input[type=checkbox]")
+        before = box.is_checked()
+        box.focus()
+        box.press("Space")
+        assert box.is_checked() != before, "Space did not toggle the check box"
+        return "check box toggled (Space)"
+    if "widget-play" in classes:
+        play = control.locator("button").first
+        play.focus()
+        play.press("Enter")  # play ...
+        control.page.wait_for_timeout(2500)
+        play.press("Enter")  # ... and pause
+        return "play, then pause (Enter)"
     raise AssertionError(f"no way to operate a control of class {classes!r}")
 
 
 def label_of(control: Locator) -> str:
-    """The text a person reads as the control's name (its description label)."""
-    return " ".join(control.locator("label").all_inner_texts()).strip()
+    """The text a person reads as the control's name (its description label, or a Play control's tooltip)."""
+    text = " ".join(control.locator("label").all_inner_texts()).replace("\u200b", "").strip()
+    return text or (control.get_attribute("title") or "").strip()
+
+
+# The name a screen reader announces for each focusable part of a control, where ipywidgets links one.
+ACCESSIBLE_NAMES_JS = """control => {
+    const named = element => (element.labels ? Array.from(element.labels).map(l => l.innerText).join(' ') : '')
+        || element.getAttribute('aria-label') || element.innerText || '';
+    return Array.from(control.querySelectorAll('select, input, button')).map(e => named(e).trim());
+}"""
+
+
+def screen_reader_names(control: Locator) -> list[str]:
+    """Accessible names of the control's select, input and button elements (sliders and Play: see the docstring)."""
+    classes = control.get_attribute("class") or ""
+    if "widget-slider" in classes or "widget-play" in classes:
+        return []
+    return control.evaluate(ACCESSIBLE_NAMES_JS)
 
 
 def save_readme_figure(explorer: Locator, name: str) -> None:
-    path = ROOT / "figures" / f"browser_{name}.png"
-    if os.environ.get("UPDATE_FIGURES") == "1" or not path.exists():
-        explorer.screenshot(path=path, animations="disabled")
+    """figures/browser_<name>.png for the README, only when asked (UPDATE_FIGURES=1): tests write no repo files."""
+    if os.environ.get("UPDATE_FIGURES") == "1":
+        explorer.screenshot(path=ROOT / "figures" / f"browser_{name}.png", animations="disabled")
 
 
 @pytest.mark.timeout(900)
@@ -115,6 +153,8 @@ def test_every_control_of_the_explorer_answers_on_screen(explorers: NotebookPage
         control = controls.nth(i)
         label = label_of(control)
         assert label, f"{name}: control {i} has no visible label"
+        names = screen_reader_names(control)
+        assert all(names), f"{name}: {label!r}: a part without a name for screen readers: {names}"
         before = explorers.screenshot(figure, f"{name}-{i}-before")
         action = operate(control)
         redrawn = explorers.wait_for(
