@@ -9,6 +9,7 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -226,6 +227,7 @@ FORMS = {
     "0-d float32 tensor": lambda x: torch.tensor(x, dtype=torch.float32),
     "0-d numpy array": np.array,
     "a tensor's sum": lambda x: torch.tensor([x, 0]).sum(),
+    "fraction": Fraction,
 }
 
 

@@ -22,6 +22,7 @@ Modules:
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 
 import numpy as np
@@ -46,9 +47,10 @@ def report(correct: bool, problem: str = "", hint: str = "") -> bool:
 def number_value(answer: object, what: str = "the answer") -> tuple[int | float | None, str | None]:
     """The plain Python number in ``answer``: ``(value, None)``, or ``(None, what is wrong with it)``.
 
-    Accepted forms of a number: ``int``, ``float``, numpy scalars (``np.int64(3)``), 0-d tensors
-    (``torch.tensor(3)``, ``x.sum()``) and 0-d numpy arrays. Refused with a reason: None, bool, strings,
-    sequences, tensors or arrays of more than one number, complex numbers, NaN and infinities.
+    Accepted forms of a number: ``int``, ``float`` (and any other real number, such as ``Fraction``), numpy
+    scalars (``np.int64(3)``), 0-d tensors (``torch.tensor(3)``, ``x.sum()``) and 0-d numpy arrays. Refused
+    with a reason: None, bool, strings, sequences, tensors or arrays of more than one number, complex numbers,
+    NaN and infinities.
     """
     if answer is None:
         return None, f"{what} is still None."
@@ -61,8 +63,9 @@ def number_value(answer: object, what: str = "the answer") -> tuple[int | float 
         answer = answer.item()
     elif isinstance(answer, np.generic):
         answer = answer.item()
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+    if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, numbers.Real):
         return None, f"{what} should be a number, got {type(answer).__name__}: {_short(answer)}."
+    answer = int(answer) if isinstance(answer, numbers.Integral) else float(answer)  # Fraction(1, 2) -> 0.5
     if isinstance(answer, float) and not math.isfinite(answer):
         return None, f"{what} is {answer}: not a finite number (look for a division by zero or a log of 0)."
     if abs(answer) > sys.float_info.max:  # an int too large for any float (exact comparison, no overflow)
