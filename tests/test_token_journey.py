@@ -174,7 +174,7 @@ def test_explorer_controls_play_and_blitted_frames():
     assert [control.description for control in explorer.controls.values()] == [
         "pixel row", "pixel column", "step (0 = patch)",
     ]  # fmt: skip
-    assert explorer.play in explorer.children[0].children and explorer.play.description
+    assert explorer.play in explorer.children[0].children and explorer.play.tooltip == "play the journey"
     assert explorer.play_link.source == (explorer.play, "value")
     assert explorer.play_link.target == (explorer.controls["step"], "value")
     assert (explorer.play.min, explorer.play.max) == (0, explorer.controls["step"].max) == (0, 16)

@@ -11,6 +11,7 @@ from swin_edu.widgets.mask import mask_explorer
 from swin_edu.widgets.position import relative_position_explorer
 from swin_edu.widgets.receptive_field import receptive_field_explorer
 from swin_edu.widgets.shift import shift_explorer
+from swin_edu.widgets.token_journey import token_journey_explorer
 from swin_edu.widgets.windows import window_explorer
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "receptive_field_explorer",
     "relative_position_explorer",
     "shift_explorer",
+    "token_journey_explorer",
     "window_explorer",
 ]
