@@ -62,8 +62,8 @@ def unwrap_state_dict(checkpoint: Mapping) -> dict[str, torch.Tensor]:
     for key in ("model", "state_dict"):
         if key in checkpoint and isinstance(checkpoint[key], Mapping):
             checkpoint = checkpoint[key]
-    not_tensors = [key for key, value in checkpoint.items() if not isinstance(value, torch.Tensor)]
-    if not checkpoint or not_tensors:
+    not_weights = [key for key, value in checkpoint.items() if not (isinstance(key, str) and torch.is_tensor(value))]
+    if not checkpoint or not_weights:
         found = ", ".join(f"{key!r} ({type(checkpoint[key]).__name__})" for key in list(checkpoint)[:6])
         raise ValueError(
             "expected a state dict (names -> tensors) or a checkpoint holding one under 'model' or 'state_dict'; "

@@ -247,9 +247,10 @@ class Settings:  # stands for the config object that official training checkpoin
         (torch.zeros(3), "expected a state dict .* got Tensor"),
         ({"epoch": 3, "optimizer": {}}, r"found 2 entries: 'epoch' \(int\), 'optimizer' \(dict\)"),
         ({}, "found 0 entries"),
+        ({0: torch.zeros(1)}, r"found 1 entries: 0 \(Tensor\)"),
         ({"model": {}, "config": Settings()}, r"holds a test_weights.Settings object.*weights_only=False"),
     ],
-    ids=["empty", "png", "text", "list", "tensor", "no weights", "empty dict", "pickled object"],
+    ids=["empty", "png", "text", "list", "tensor", "no weights", "empty dict", "numbered", "pickled object"],
 )
 def test_a_file_that_is_not_a_checkpoint_gets_a_clear_error(tmp_path, tiny_model, content, says):
     path = tmp_path / "weights.pth"
