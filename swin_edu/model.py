@@ -78,6 +78,12 @@ class SwinTransformer(nn.Module):
 
     Args:
         config: a :class:`SwinConfig`; keyword arguments override its fields, or build one from the defaults.
+
+    To build a large model without allocating or initialising it twice, build it on the meta device, then give
+    it memory and load weights: ``with torch.device("meta"): model = swin_b()``, then either
+    ``model.to_empty(device="cpu")`` and ``model.load_state_dict(state)``, or ``model.load_state_dict(state,
+    assign=True)``. Buffers that the state dict does not hold (each attention layer's ``relative_position_index``)
+    are rebuilt by themselves (``WindowAttention.reset_derived_buffers``).
     """
 
     def __init__(self, config: SwinConfig | None = None, **overrides) -> None:
