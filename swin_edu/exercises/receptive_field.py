@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from swin_edu.exercises import check_tensor, report, run_answer
+from swin_edu.exercises import check_tensor, report, run_answer, whole_number
 from swin_edu.model import SwinConfig
 from swin_edu.receptive_field import receptive_field, spread_through_merging
 
@@ -23,12 +23,11 @@ def check_corner_and_inner(corner: object, inner: object) -> bool:
     )
     expected = {"corner": field_size((0, 0), 0, 1), "inner": field_size((3, 3), 0, 1)}
     for name, answer in (("corner", corner), ("inner", inner)):
-        if answer is None:
-            return report(False, f"{name} is still None.", hint)
-        if not isinstance(answer, int) or isinstance(answer, bool):
-            return report(False, f"{name} should be a whole number of patches, got {answer!r}.", hint)
-        if answer != expected[name]:
-            return report(False, f"{name} = {answer} is not right.", hint)
+        value, problem = whole_number(answer, name)
+        if problem is not None:
+            return report(False, problem, hint)
+        if value != expected[name]:
+            return report(False, f"{name} = {value} is not right.", hint)
     return report(True)
 
 
@@ -42,9 +41,12 @@ def check_wmsa_stage_fields(answer: object) -> bool:
     )
     if not isinstance(answer, (list, tuple)) or len(answer) != len(expected):
         return report(False, f"sizes should be a list of {len(expected)} numbers, one per stage; got {answer!r}.", hint)
-    wrong = [stage for stage, (mine, right) in enumerate(zip(answer, expected), start=1) if mine != right]
-    if wrong:
-        return report(False, f"stage {wrong[0]}: {answer[wrong[0] - 1]!r} is not right.", hint)
+    for stage, (mine, right) in enumerate(zip(answer, expected), start=1):
+        value, problem = whole_number(mine, f"the size of stage {stage}")
+        if problem is not None:
+            return report(False, problem, hint)
+        if value != right:
+            return report(False, f"stage {stage}: {value} is not right.", hint)
     return report(True)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from swin_edu.exercises import report, run_answer
+from swin_edu.exercises import number_value, report, run_answer, whole_number
 
 
 def example_confusions() -> list[torch.Tensor]:
@@ -27,10 +27,9 @@ def check_accuracy_from_confusion(accuracy: object) -> bool:
         answer, problem = run_answer(accuracy, (confusion.clone(),), "accuracy")
         if problem is not None:
             return report(False, problem, hint)
-        try:
-            value = float(answer)
-        except (TypeError, ValueError):
-            return report(False, f"accuracy should return a number, got {type(answer).__name__}.", hint)
+        value, problem = number_value(answer, "the accuracy")
+        if problem is not None:
+            return report(False, problem, hint)
         if abs(value - expected) > 1e-6:
             return report(
                 False, f"for {confusion.tolist()} you return {value:.4f}, the accuracy is {expected:.4f}.", hint
@@ -53,17 +52,20 @@ def check_most_confused(most_confused: object) -> bool:
         answer, problem = run_answer(most_confused, (confusion.clone(),), "most_confused")
         if problem is not None:
             return report(False, problem, hint)
-        try:
-            pair = tuple(int(k) for k in answer)
-        except (TypeError, ValueError):
+        if not isinstance(answer, (tuple, list)) or len(answer) != 2:
             return report(False, f"most_confused should return a pair (true, predicted), got {answer!r}.", hint)
+        numbers = [whole_number(k, "a class") for k in answer]
+        problems = [problem for _, problem in numbers if problem is not None]
+        if problems:
+            return report(False, problems[0], hint)
+        pair = tuple(value for value, _ in numbers)
         if pair in right:
             continue
-        if len(pair) == 2 and pair[::-1] in right:
+        if pair[::-1] in right:
             return report(
                 False, f"for {confusion.tolist()} you return {pair}: the right classes, in the other order.", hint
             )
-        if len(pair) == 2 and pair[0] == pair[1]:
+        if pair[0] == pair[1]:
             return report(False, f"you return {pair}: that is on the diagonal, a correct prediction.", hint)
         return report(
             False, f"for {confusion.tolist()} you return {pair}, the most frequent mistake is {min(right)}.", hint
