@@ -16,6 +16,7 @@ Modules:
     receptive_field notebook 08: how far a token sees
     training        notebook 09: the training recipe
     training_run    notebook 10: reading a confusion matrix
+    experiments     notebook 11: what each piece buys
     attention_maps  notebook 12: what a trained Swin attends to
 """
 
