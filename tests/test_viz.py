@@ -53,8 +53,10 @@ def test_windows_figure_and_numbers():
     assert layout.cost_msa == msa_cost(56, 56, 96) and layout.cost_wmsa == wmsa_cost(56, 56, 96, 7)
     assert window_layout(224, 4, 7, 4).windows == 1
     first = plot_windows(stage=1)
-    bars = [patch.get_height() for patch in first.axes[1].patches if hasattr(patch, "get_height")][:8]
-    assert msa_cost(56, 56, 96) in bars and wmsa_cost(56, 56, 96, 7) in bars
+    msa, wmsa = first.axes[1].containers  # bars from the bottom of the fixed axis up to each cost, stages 1-4
+    for stage, (height, width) in enumerate([(56, 56), (28, 28), (14, 14), (7, 7)]):
+        assert msa[stage].get_y() + msa[stage].get_height() == msa_cost(height, width, 96 * 2**stage)
+        assert wmsa[stage].get_y() + wmsa[stage].get_height() == wmsa_cost(height, width, 96 * 2**stage, 7)
     assert differ(first, plot_windows(stage=2))
     assert differ(first, plot_windows(window_size=8))
     with pytest.raises(ValueError, match="larger than"):

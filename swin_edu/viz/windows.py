@@ -10,13 +10,14 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from swin_edu.complexity import msa_cost, wmsa_cost
 from swin_edu.images import sample_photo_array
 from swin_edu.model import SwinConfig
-from swin_edu.viz.style import OKABE_ITO, draw_grid, log_axis, new_figure, text_box
+from swin_edu.viz.style import OKABE_ITO, GlyphTitle, log_axis, new_figure, set_text_glyphs, text_glyphs
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,126 @@ def window_layout(
     )
 
 
+COST_RANGE = (1e4, 1e13)  # multiply-adds: every setting of the explorer fits, so the axis never moves
+
+
+class WindowsView:
+    """The photo with a stage's token grid and windows, beside the cost of every stage; one figure for every setting
+    (the photo panel has no pixel ticks and the cost axis a fixed range, so nothing but the drawn data moves)."""
+
+    def __init__(self, embed_dim: int = 96, photo: str = "chelsea") -> None:
+        self.embed_dim, self.photo = embed_dim, photo
+        self.figure = figure = new_figure(9.0, 4.6)
+        photo_ax, cost_ax = figure.subplots(1, 2, width_ratios=(1.25, 1))
+        figure.subplots_adjust(left=0.03, right=0.98, bottom=0.11, top=0.88, wspace=0.2)
+        self.photo_ax = photo_ax
+        self.image = photo_ax.imshow(np.zeros((2, 2, 3)), extent=(0, 1, 1, 0))
+        photo_ax.set_xticks([])
+        photo_ax.set_yticks([])
+        self.padding = [
+            photo_ax.add_patch(
+                Rectangle((0, 0), 0, 0, facecolor="white", edgecolor="grey", hatch="//", label="padding")
+            )
+            for _ in range(2)
+        ]
+        self.tokens = photo_ax.add_collection(LineCollection([], colors="white", linewidths=0.4, alpha=0.6))
+        self.windows = photo_ax.add_collection(LineCollection([], colors=OKABE_ITO["orange"], linewidths=2.5))
+        self.number_marks = photo_ax.scatter([], [], s=150, marker="s", c="white", edgecolors="black", zorder=4)
+        self.numbers = text_glyphs(photo_ax, np.zeros((0, 2)), [], fontsize=8)
+        self.numbers.set_zorder(5)
+        self.photo_title = GlyphTitle(photo_ax)
+
+        x = np.arange(4)
+        self.msa_bars = cost_ax.bar(
+            x - 0.2, np.ones(4), 0.4, color=OKABE_ITO["sky_blue"], edgecolor="black", label="global MSA, formula (1)"
+        )
+        self.wmsa_bars = cost_ax.bar(
+            x + 0.2,
+            np.ones(4),
+            0.4,
+            color=OKABE_ITO["vermillion"],
+            edgecolor="black",
+            hatch="//",
+            label="W-MSA, formula (2)",
+        )
+        self.current = cost_ax.add_patch(
+            Rectangle((0, COST_RANGE[0]), 0.9, 1, fill=False, linestyle="--", linewidth=1.5)
+        )
+        self.ratio = text_glyphs(cost_ax, np.zeros((0, 2)), [], fontsize=9)
+        self.no_fit = text_glyphs(cost_ax, np.zeros((0, 2)), [], fontsize=8)
+        log_axis(cost_ax, "y")
+        cost_ax.set_ylim(*COST_RANGE)
+        cost_ax.set_xlim(-0.6, 3.6)
+        cost_ax.set_xticks(x, [f"stage {stage}" for stage in range(1, 5)])
+        cost_ax.set_ylabel("multiply-adds of one attention layer")
+        cost_ax.set_title(
+            f"Cost per layer (C = {embed_dim} x 2^(stage-1))\ndashed: this stage, xN: MSA / W-MSA", fontsize=10
+        )
+        cost_ax.legend(loc="upper left", fontsize=8)
+        self.dynamic = [
+            self.image, *self.padding, self.tokens, self.windows, self.number_marks, self.numbers,
+            self.photo_title.glyphs, *self.msa_bars, *self.wmsa_bars, self.current, self.ratio, self.no_fit,
+        ]  # fmt: skip
+
+    def update(self, image_size: int, patch_size: int, window_size: int, stage: int) -> WindowLayout:
+        """Show ``stage`` (1-4) of a ``image_size`` photo cut into patches and M x M windows; returns its layout."""
+        layout = window_layout(image_size, patch_size, window_size, stage, self.embed_dim)
+        token_px, window_px = layout.token_pixels, layout.token_pixels * window_size
+        columns = math.ceil(layout.map_width / window_size)
+        covered_h = math.ceil(layout.map_height / window_size) * window_px  # padded to whole windows
+        covered_w = columns * window_px
+        self.image.set_data(sample_photo_array(image_size, self.photo))
+        self.image.set_extent((0, image_size, image_size, 0))
+        self.photo_ax.set_xlim(0, max(image_size, covered_w))
+        self.photo_ax.set_ylim(max(image_size, covered_h), 0)
+        bands = [(0, image_size, covered_w, covered_h - image_size), (image_size, 0, covered_w - image_size, covered_h)]
+        for patch, (x, y, w, h) in zip(self.padding, bands):
+            patch.set_visible(w > 0 and h > 0)  # windows that reach past the image
+            patch.set_bounds(x, y, w, h)
+        self.tokens.set_segments(_grid(token_px, layout.map_height * token_px, layout.map_width * token_px))
+        self.windows.set_segments(_grid(window_px, covered_h, covered_w))
+        numbered = [i for i in range(layout.windows) if layout.windows <= 16 or i < columns or i % columns == 0]
+        places = [((i % columns + 0.5) * window_px, (i // columns + 0.5) * window_px) for i in numbered]
+        self.number_marks.set_offsets(np.array(places).reshape(-1, 2))
+        set_text_glyphs(self.numbers, places, [str(i) for i in numbered])  # windows are in row-major order
+        self.photo_title.set(
+            f"Stage {stage}: {layout.map_height}x{layout.map_width} tokens of {token_px}x{token_px} px "
+            f"({image_size} px image)\n{layout.windows} windows of {window_size}x{window_size} = "
+            f"{layout.tokens_per_window} tokens ({window_px} px)"
+        )
+        self._costs(image_size, patch_size, window_size, stage)
+        return layout
+
+    def _costs(self, image_size: int, patch_size: int, window_size: int, current: int) -> None:
+        """Bars of formulas (1) and (2) for the stages where the window fits; the current stage outlined."""
+        ratios, no_fit = [], []
+        for position, (msa_bar, wmsa_bar) in enumerate(zip(self.msa_bars, self.wmsa_bars)):
+            try:
+                layout = window_layout(image_size, patch_size, window_size, position + 1, self.embed_dim)
+            except ValueError:
+                msa_bar.set_visible(False)
+                wmsa_bar.set_visible(False)
+                no_fit.append((position, COST_RANGE[0] * 10))
+                continue
+            for bar, cost in ((msa_bar, layout.cost_msa), (wmsa_bar, layout.cost_wmsa)):
+                bar.set_visible(True)
+                bar.set_y(COST_RANGE[0])
+                bar.set_height(cost - COST_RANGE[0])
+            if position + 1 == current:
+                top = max(layout.cost_msa, layout.cost_wmsa)
+                self.current.set_bounds(position - 0.45, COST_RANGE[0], 0.9, top * 1.6 - COST_RANGE[0])
+                ratios.append(((position, top * 3), f"x{layout.cost_msa / layout.cost_wmsa:.1f}"))
+        self.current.set_visible(bool(ratios))
+        set_text_glyphs(self.ratio, [place for place, _ in ratios], [text for _, text in ratios])
+        set_text_glyphs(self.no_fit, no_fit, ["window > map"] * len(no_fit))
+
+
+def _grid(step: float, height: float, width: float) -> list[np.ndarray]:
+    """Lines every ``step`` pixels across ``height x width`` pixels, from the top left corner."""
+    rows, cols = np.arange(0, height + 1e-9, step), np.arange(0, width + 1e-9, step)
+    return [np.array([(0, y), (width, y)]) for y in rows] + [np.array([(x, 0), (x, height)]) for x in cols]
+
+
 def plot_windows(
     image_size: int = 224,
     patch_size: int = 4,
@@ -74,62 +195,6 @@ def plot_windows(
 ) -> Figure:
     """The photo with the token grid of a stage (thin) and its M x M windows (thick, numbered), beside the cost
     of global MSA and W-MSA at every stage (formulas 1 and 2)."""
-    layout = window_layout(image_size, patch_size, window_size, stage, embed_dim)
-    image = sample_photo_array(image_size, photo)
-    figure = new_figure(9.0, 4.6)
-    photo_ax, cost_ax = figure.subplots(1, 2, width_ratios=(1.25, 1))
-    figure.subplots_adjust(left=0.07, right=0.98, bottom=0.11, top=0.88, wspace=0.3)
-
-    token_px, window_px = layout.token_pixels, layout.token_pixels * window_size
-    rows_of_windows = math.ceil(layout.map_height / window_size)
-    cols_of_windows = math.ceil(layout.map_width / window_size)
-    covered_h, covered_w = rows_of_windows * window_px, cols_of_windows * window_px  # padded to whole windows
-    photo_ax.imshow(image, extent=(0, image_size, image_size, 0))
-    photo_ax.set_xlim(0, max(image_size, covered_w))
-    photo_ax.set_ylim(max(image_size, covered_h), 0)
-    if covered_h > image_size or covered_w > image_size:  # padding: windows that reach past the image
-        for x, y, w, h in ((0, image_size, covered_w, covered_h - image_size), (image_size, 0, covered_w - image_size, covered_h)):
-            photo_ax.add_patch(Rectangle((x, y), w, h, facecolor="white", edgecolor="grey", hatch="//", label="padding"))
-    draw_grid(photo_ax, token_px, layout.map_height * token_px, layout.map_width * token_px, colors="white", linewidths=0.4, alpha=0.6)
-    draw_grid(photo_ax, window_px, covered_h, covered_w, colors=OKABE_ITO["orange"], linewidths=2.5)
-    for index in range(layout.windows):  # number the first row and column: windows are in row-major order
-        row, col = divmod(index, cols_of_windows)
-        if row == 0 or col == 0 or layout.windows <= 16:
-            text_box(photo_ax, (col + 0.5) * window_px, (row + 0.5) * window_px, str(index), fontsize=8)
-    photo_ax.set_title(
-        f"Stage {stage}: {layout.map_height}x{layout.map_width} tokens of {token_px}x{token_px} px\n"
-        f"{layout.windows} windows of {window_size}x{window_size} = {layout.tokens_per_window} tokens ({window_px} px)",
-        fontsize=10,
-    )
-    photo_ax.set_xlabel("x (pixels)")
-    photo_ax.set_ylabel("y (pixels)")
-
-    _plot_costs(cost_ax, image_size, patch_size, window_size, embed_dim, stage)
-    return figure
-
-
-def _plot_costs(ax, image_size: int, patch_size: int, window_size: int, embed_dim: int, current_stage: int) -> None:
-    """Bars of formulas (1) and (2) for the stages where the window fits; the current stage outlined."""
-    stages, msa, wmsa = [], [], []
-    for stage in range(1, 5):
-        try:
-            layout = window_layout(image_size, patch_size, window_size, stage, embed_dim)
-        except ValueError:
-            continue
-        stages.append(stage)
-        msa.append(layout.cost_msa)
-        wmsa.append(layout.cost_wmsa)
-    x = np.arange(len(stages))
-    ax.bar(x - 0.2, msa, 0.4, color=OKABE_ITO["sky_blue"], edgecolor="black", label="global MSA, formula (1)")
-    ax.bar(x + 0.2, wmsa, 0.4, color=OKABE_ITO["vermillion"], edgecolor="black", hatch="//", label="W-MSA, formula (2)")
-    for position, stage in zip(x, stages):
-        if stage == current_stage:
-            top = max(msa[position], wmsa[position])
-            ax.add_patch(Rectangle((position - 0.45, 0), 0.9, top * 1.6, fill=False, linestyle="--", linewidth=1.5))
-            ax.annotate(f"x{msa[position] / wmsa[position]:.1f}", (position, top * 1.7), ha="center", fontsize=9)
-    log_axis(ax, "y")
-    ax.set_xticks(x, [f"stage {stage}" for stage in stages])
-    ax.set_ylabel("multiply-adds of one attention layer")
-    ax.set_title(f"Cost per layer (C = {embed_dim} x 2^(stage-1))\ndashed: this stage, xN: MSA / W-MSA", fontsize=10)
-    ax.legend(loc="lower left", fontsize=8)
-    ax.margins(y=0.3)
+    view = WindowsView(embed_dim, photo)
+    view.update(image_size, patch_size, window_size, stage)
+    return view.figure

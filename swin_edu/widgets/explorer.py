@@ -177,6 +177,13 @@ class Explorer(widgets.VBox):
         self.image.value = png
         self.redraws += 1
 
+    def prepare(self, settings: list[dict]) -> None:
+        """Draw these settings now (a few, each slow to draw the first time), so that showing them later is instant."""
+        with one_torch_thread():
+            for setting in settings:
+                self._frame(setting)
+        self._frame(self.values())  # the figure shows the current setting again
+
     def _frame(self, settings: dict) -> tuple[bytes, str, Blitter]:
         """PNG, readout and blitter of a setting: its view updated, the PNG remembered or drawn by blitting."""
         depends = self._depends_on()

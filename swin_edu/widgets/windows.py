@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from matplotlib.figure import Figure
-
-from swin_edu.viz import plot_windows
-from swin_edu.viz.windows import window_layout
-from swin_edu.widgets.explorer import Explorer, dropdown, int_slider, whole_figures
+from swin_edu.viz.windows import WindowsView, window_layout
+from swin_edu.widgets.explorer import Explorer, dropdown, int_slider
 
 
 def window_explorer() -> Explorer:
     """A photo with its patch grid and M x M windows; stage 1-4 makes the windows grow in pixels."""
 
-    def draw(image_size: int, patch_size: int, window_size: int, stage: int) -> tuple[Figure, str]:
-        layout = window_layout(image_size, patch_size, window_size, stage)
-        readout = (
-            f"<b>{layout.windows}</b> windows of <b>{layout.tokens_per_window}</b> tokens "
-            f"({layout.map_height}x{layout.map_width} tokens, C = {layout.channels}) &nbsp;|&nbsp; "
-            f"&Omega;(MSA) = {layout.cost_msa:.3g}, &Omega;(W-MSA) = {layout.cost_wmsa:.3g} multiply-adds: "
-            f"W-MSA costs {layout.cost_wmsa / layout.cost_msa:.1%} of global MSA"
+    def layout(image_size: int, patch_size: int, window_size: int, stage: int) -> None:
+        window_layout(image_size, patch_size, window_size, stage)  # raises the ValueError that explains a refusal
+        return None  # one figure for every setting
+
+    def show(view: WindowsView, image_size: int, patch_size: int, window_size: int, stage: int) -> str:
+        shown = view.update(image_size, patch_size, window_size, stage)
+        return (
+            f"<b>{shown.windows}</b> windows of <b>{shown.tokens_per_window}</b> tokens "
+            f"({shown.map_height}x{shown.map_width} tokens, C = {shown.channels}) &nbsp;|&nbsp; "
+            f"&Omega;(MSA) = {shown.cost_msa:.3g}, &Omega;(W-MSA) = {shown.cost_wmsa:.3g} multiply-adds: "
+            f"W-MSA costs {shown.cost_wmsa / shown.cost_msa:.1%} of global MSA"
         )
-        return plot_windows(image_size, patch_size, window_size, stage), readout
 
     controls = {
         "image_size": int_slider("image size (px)", 224, 64, 448, 16),
@@ -28,4 +28,4 @@ def window_explorer() -> Explorer:
         "window_size": int_slider("window M (tokens)", 7, 2, 14),
         "stage": int_slider("stage", 1, 1, 4),
     }
-    return Explorer(controls, **whole_figures(draw))
+    return Explorer(controls, layout, build=lambda _: WindowsView(), show=show)
