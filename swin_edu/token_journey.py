@@ -59,8 +59,17 @@ class JourneyStep:
             cells[top : top + window_size, left : left + window_size] = True
         return cells & (self.labels != PAD)
 
+    def headline(self) -> str:
+        """A few words: what happens at this step."""
+        if self.kind == "block":
+            rolled = "W-MSA" if self.shift == (0, 0) else f"SW-MSA, rolled by ({-self.shift[0]}, {-self.shift[1]})"
+            return f"stage {self.stage + 1}, block {self.block + 1} ({rolled})"
+        return {"patch": "patch embedding", "merge": f"patch merging into stage {self.stage + 1}"}.get(
+            self.kind, "average pooling"
+        )
+
     def describe(self) -> str:
-        """One sentence for a title or a readout."""
+        """One sentence for a readout."""
         h, w = self.map_size
         where = f"token ({self.token[0]}, {self.token[1]}) of the {h}x{w} map of stage {self.stage + 1}"
         if self.kind == "patch":
@@ -97,14 +106,12 @@ def _steps_of_patch(patch: tuple[int, int], config: SwinConfig) -> tuple[Journey
         token = _token_on_stage(patch, stage)
         if stage > 0:
             group = _merged_group(token, sizes[stage - 1])  # (h_prev, w_prev) bool
-            field = np.logical_or.reduce(
-                [_field(t, stage - 1, config.depths[stage - 1] - 1, config) for t in zip(*np.nonzero(group))]
-            )
+            field = _merged_field(token, stage, config)
             before = _token_on_stage(patch, stage - 1)  # the panel shows the map before merging
             steps.append(
                 _plain_step("merge", stage, token, sizes[stage], group, field, config, f"M{stage + 1}", before)
             )
-        steps += [_block_step(token, stage, block, sizes[stage], config) for block in range(depth)]
+        steps += [_block_step(token, stage, block, config) for block in range(depth)]
     last = len(config.depths) - 1
     steps.append(
         _plain_step(
@@ -132,9 +139,10 @@ def _plain_step(kind, stage, token, size, attends, field, config, name, shown_to
     return JourneyStep(kind, stage, -1, token, size, padded, (0, 0), shown_token, -1, labels, attends, field, name)
 
 
-def _block_step(token, stage: int, block: int, size, config: SwinConfig) -> JourneyStep:
+@lru_cache(maxsize=1024)  # neighbouring pixels share their tokens from stage 2 on: dragging reuses most steps
+def _block_step(token, stage: int, block: int, config: SwinConfig) -> JourneyStep:
     """The token in block ``block`` of ``stage``: its window after the roll, and what the mask lets it see."""
-    window_size = config.window_size
+    window_size, size = config.window_size, config.stage_sizes()[stage]
     grid = WindowGrid.for_map(*size, window_size, block_shift_size(block, window_size))
     padded, shift = (grid.padded_height, grid.padded_width), grid.shift
     rolled = ((token[0] - shift[0]) % padded[0], (token[1] - shift[1]) % padded[1])  # torch.roll by -s
@@ -142,9 +150,10 @@ def _block_step(token, stage: int, block: int, size, config: SwinConfig) -> Jour
     labels = region_labels(*padded, window_size, shift).long().numpy() if shift != (0, 0) else np.zeros(padded, int)
     labels[size[0] :, :] = PAD
     labels[:, size[1] :] = PAD
+    _read_only(labels)
     alone = torch.zeros(size, dtype=torch.bool)
     alone[token] = True
-    attends = spread_through_block(alone, window_size, block_shift_size(block, window_size)).numpy()
+    attends = _read_only(spread_through_block(alone, window_size, block_shift_size(block, window_size)).numpy())
     field = _field(token, stage, block, config)
     name = f"{stage + 1}.{block + 1}"
     return JourneyStep("block", stage, block, token, size, padded, shift, rolled, window, labels, attends, field, name)
@@ -157,13 +166,21 @@ def _merged_group(token: tuple[int, int], previous_size: tuple[int, int]) -> np.
     return group
 
 
+@lru_cache(maxsize=256)
+def _merged_field(token: tuple[int, int], stage: int, config: SwinConfig) -> np.ndarray:
+    """What a merged token sees: the fields of its 2x2 group after the last block of the previous stage."""
+    group = _merged_group(token, config.stage_sizes()[stage - 1])
+    last_block = config.depths[stage - 1] - 1
+    return _read_only(np.logical_or.reduce([_field(t, stage - 1, last_block, config) for t in zip(*np.nonzero(group))]))
+
+
 @lru_cache(maxsize=4)
 def _pooled_field(config: SwinConfig) -> np.ndarray:
     """The pooled features average every last-stage token: the union of all their fields."""
     last = len(config.depths) - 1
     height, width = config.stage_sizes()[last]
     fields = [_field((r, c), last, config.depths[last] - 1, config) for r in range(height) for c in range(width)]
-    return np.logical_or.reduce(fields)
+    return _read_only(np.logical_or.reduce(fields))
 
 
 def _token_on_stage(patch: tuple[int, int], stage: int) -> tuple[int, int]:
@@ -171,6 +188,13 @@ def _token_on_stage(patch: tuple[int, int], stage: int) -> tuple[int, int]:
     return patch[0] >> stage, patch[1] >> stage
 
 
+@lru_cache(maxsize=2048)
 def _field(token: tuple[int, int], stage: int, block: int, config: SwinConfig) -> np.ndarray:
-    """The exact receptive field of ``token`` after a block, as a numpy bool ``(grid_h, grid_w)``."""
-    return receptive_field(token, stage, block, config).numpy()
+    """The exact receptive field of ``token`` after a block, as a read-only numpy bool ``(grid_h, grid_w)``."""
+    return _read_only(receptive_field(token, stage, block, config).numpy())
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """The array, locked: cached steps are shared, so no caller may change them."""
+    array.flags.writeable = False
+    return array

@@ -20,7 +20,7 @@ from matplotlib.patches import Rectangle
 from swin_edu.images import sample_photo_array
 from swin_edu.model import SwinConfig
 from swin_edu.token_journey import JourneyStep, journey_steps
-from swin_edu.viz.style import CATEGORY_CMAP, OKABE_ITO, cell_ticks, log_axis, new_figure
+from swin_edu.viz.style import CATEGORY_CMAP, OKABE_ITO, log_axis, new_figure
 
 VIEW_WINDOWS = 3  # the map panel shows at most 3 x 3 windows around the token (a 56x56 map is too fine to read)
 
@@ -100,14 +100,14 @@ class TokenJourneyFigure:
         (self.token_marker,) = ax.plot(
             [], [], marker="*", markerfacecolor="white", markeredgecolor="black", linestyle="none", label="the token"
         )
-        ax.set_xlabel("token column")
-        ax.set_ylabel("token row")
+        ax.set_xticks([])  # no ticks: the title gives the rows and columns shown (tick labels would cost most of a
+        ax.set_yticks([])  # frame to lay out again at every step)
         handles = [self.window_box, self.token_marker, self.open_marks, self.blocked_marks]
         box = ax.get_position()  # a figure legend under the panel: it never changes, so it is cached with the rest
         figure.legend(
             handles=handles,
             loc="upper center",
-            bbox_to_anchor=((box.x0 + box.x1) / 2, 0.13),
+            bbox_to_anchor=((box.x0 + box.x1) / 2, 0.2),
             ncol=2,
             fontsize=8,
             framealpha=1,
@@ -160,7 +160,7 @@ class TokenJourneyFigure:
         if not 0 <= step < len(steps):
             raise ValueError(f"step must be 0 to {len(steps) - 1} (patch, blocks, mergings, pooling), got {step}")
         now = steps[step]
-        self.title.set_text(f"Pixel ({pixel[0]}, {pixel[1]}), step {step} of {len(steps) - 1}. {now.describe()}")
+        self.title.set_text(f"Pixel ({pixel[0]}, {pixel[1]}), step {step} of {len(steps) - 1}: {now.headline()}")
         self._show_photo(pixel, now)
         self._show_map(now)
         self.growth_line.set_data(np.arange(len(steps)), [int(step.field.sum()) for step in steps])
@@ -215,19 +215,20 @@ class TokenJourneyFigure:
             line.set_markersize(marker_size)
         self.token_marker.set_data([now.rolled_token[1]], [now.rolled_token[0]])
         self.token_marker.set_markersize(1.8 * marker_size + 4)
-        cell_ticks(self.map_ax, height, width, 1 if view <= 8 else spacing)  # before the limits, which ticks may widen
-        self.map_ax.set_xlim(left - 0.5, min(left + view, width) - 0.5)
-        self.map_ax.set_ylim(min(top + view, height) - 0.5, top - 0.5)
+        bottom, right = min(top + view, height), min(left + view, width)
+        self.map_ax.set_xlim(left - 0.5, right - 0.5)
+        self.map_ax.set_ylim(bottom - 0.5, top - 0.5)
         what = {
             "patch": f"windows of {window_size}x{window_size} tokens",
             "merge": "each 2x2 group becomes one token",
             "pool": "every token is averaged",
-            "block": f"after the roll, window {now.window}" if now.shift != (0, 0) else f"window {now.window}, no roll",
+            "block": f"its window {now.window}" + (" after the roll" if now.shift != (0, 0) else ""),
         }[now.kind]
-        shown_stage = now.stage - (now.kind == "merge")
+        shown_stage, (map_height, map_width) = now.stage - (now.kind == "merge"), now.attends.shape
+        padded = ", padded" if (height, width) != (map_height, map_width) else ""
         self.map_ax.set_title(
-            f"Stage {shown_stage + 1} map ({now.map_size[0] * 2 ** (now.kind == 'merge')}x"
-            f"{now.map_size[1] * 2 ** (now.kind == 'merge')}): {what}",
+            f"Stage {shown_stage + 1} map ({map_height}x{map_width}{padded}),"
+            f" rows {top}-{bottom - 1}, columns {left}-{right - 1}:\n{what}",
             fontsize=10,
         )
 
