@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from einops import rearrange
@@ -145,7 +146,11 @@ def test_corner_and_inner(capsys):
     assert not receptive_field.check_corner_and_inner(196, 196)  # forgot the mask at the corner
     assert "corner = 196" in verdict(capsys)
     assert not receptive_field.check_corner_and_inner(49, None)
-    assert not receptive_field.check_corner_and_inner(49.0, 196)
+    assert "inner is still None" in verdict(capsys)
+    assert receptive_field.check_corner_and_inner(np.int64(49), torch.tensor(196.0))  # whole numbers in any form
+    assert verdict(capsys) == "Correct"
+    assert not receptive_field.check_corner_and_inner(49.5, 196)  # never rounded
+    assert "whole number" in verdict(capsys)
 
 
 def test_wmsa_stage_fields(capsys):
