@@ -12,8 +12,9 @@ Part 3: time of one forward pass (batch 1) at 224, 448 and 896 for Swin-T and fo
 ViT-S/16), with the log-log slope of time against pixels: the paper says 1 for Swin (linear), up to 2 for
 global attention (quadratic in tokens).
 
-Every table also gives "ref (ms)": a fixed pure-Python loop timed in each round (median), how fast the CPU runs
-for us at the time; on a machine shared with other jobs, compare runs only where it is about the same.
+Every table also gives "ref (ms)": the wall time of a fixed pure-Python loop, taken in each round (median), how
+fast the CPU runs for us at the time (about 4-5 ms on an idle core here); on a machine shared with other jobs,
+compare runs only where it is about the same.
 """
 
 from __future__ import annotations
@@ -65,12 +66,12 @@ def autocast(device: torch.device, enabled: bool):
 
 
 def reference_ms() -> float:
-    """CPU milliseconds of a fixed pure-Python loop: how fast this CPU runs for us right now."""
-    start = time.process_time()
+    """Wall milliseconds of a fixed pure-Python loop: grows when other jobs share the CPU (CPU time would not)."""
+    start = time.perf_counter()
     total = 0
     for i in range(200_000):
         total += i
-    return (time.process_time() - start) * 1000
+    return (time.perf_counter() - start) * 1000
 
 
 REFERENCE = "ref (ms)"
