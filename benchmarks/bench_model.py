@@ -13,8 +13,8 @@ ViT-S/16), with the log-log slope of time against pixels: the paper says 1 for S
 global attention (quadratic in tokens).
 
 Every table also gives "ref (ms)": the wall time of a fixed pure-Python loop, taken in each round (median), how
-fast the CPU runs for us at the time (about 4-5 ms on an idle core here); on a machine shared with other jobs,
-compare runs only where it is about the same.
+fast the CPU runs for us at the time; on a machine shared with other jobs, compare runs only where it is about
+the same.
 """
 
 from __future__ import annotations
@@ -115,7 +115,8 @@ def make_models(device: torch.device, compile_models: bool) -> dict[str, torch.n
 
 
 def throughput_table(device: torch.device, batch: int, rounds: int, bf16: bool, compile_models: bool) -> None:
-    label = f"{device.type}, batch {batch}, 224x224, {'bf16 autocast' if bf16 else 'fp32'}{', torch.compile' if compile_models else ''}"
+    precision = "bf16 autocast" if bf16 else "fp32"
+    label = f"{device.type}, batch {batch}, 224x224, {precision}{', torch.compile' if compile_models else ''}"
     print(f"\n## Swin-T throughput ({label}), median of {rounds} interleaved rounds\n")
     print("| model | forward images/s | vs timm | train step images/s | vs timm |")
     print("|---|---|---|---|---|")
