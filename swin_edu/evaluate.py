@@ -113,6 +113,9 @@ def run(args: argparse.Namespace) -> str:
                          f"{os.fspath(figure_path / 'confusion.png')}")
     figure_path.parent.mkdir(parents=True, exist_ok=True)
 
+    if args.data is not None and not data_spec(config["preset"]).uses_folder:
+        raise ValueError(f"--data is not used by the {config['preset']} preset (its images come with a package); "
+                         f"got {args.data!r}")
     data = args.data or config["data"]
     _, val_set = build_datasets(config["preset"], data, download=False, skip_unreadable=args.skip_unreadable)
     check_classes(checkpoint["classes"], class_names(val_set), f"the data ({data or config['preset']})")

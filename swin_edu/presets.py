@@ -45,6 +45,7 @@ class DataSpec:
     layout: str
     max_shift: int = 0
     in_memory: bool = False  # the whole set is a tensor: loader worker processes only cost time
+    uses_folder: bool = True  # False: the images come with a package, a data folder (--data) means nothing
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ PRESETS: dict[str, Preset] = {
     # (patch 2, window 4, three stages) learns them on two CPU cores in minutes: a short schedule on 1437 images
     # does best with light regularisation (random shifts of up to 2 pixels, label smoothing) and small batches.
     "digits": Preset(
-        DataSpec(32, 1, 10, (0.31,), (0.32,), "shift", False, "none: shipped with scikit-learn", 2, in_memory=True),
+        DataSpec(32, 1, 10, (0.31,), (0.32,), "shift", False, "none: shipped with scikit-learn", 2,
+                 in_memory=True, uses_folder=False),
         {
             "epochs": 15, "batch_size": 16, "lr": 0.064, "min_lr": 6.4e-4, "warmup_epochs": 1, "mixup": 0.0,
             "cutmix": 0.0, "randaugment": 0, "erasing": 0.0,
@@ -93,7 +95,8 @@ PRESETS: dict[str, Preset] = {
     # any ImageNet-style folder: Swin-T at 224, the paper's recipe unchanged
     "imagefolder": Preset(
         DataSpec(224, 3, 0, IMAGENET_MEAN, IMAGENET_STD, "resized", True,
-                 "DIR/train/<class name>/<image files> and DIR/val/<class name>/<image files>, the same classes in both"),
+                 "DIR/train/<class name>/<image files> and DIR/val/<class name>/<image files>, "
+                 "the same classes in both"),
     ),
 }
 
@@ -152,7 +155,7 @@ class TrainConfig:
 
     def check(self) -> TrainConfig:
         """Refuse any setting outside its range, naming the flag, the range and the value; returns self."""
-        get_preset(self.preset)
+        spec = get_preset(self.preset).data
         ranges = [
             ("epochs", self.epochs >= 1, "at least 1"),
             ("batch-size", self.batch_size >= 1, "at least 1"),
@@ -177,14 +180,29 @@ class TrainConfig:
             scaled = self.lr * self.batch_size / 1024
             raise ValueError(f"--lr must be above 0; got {self.lr} per 1024 images, i.e. {scaled:g} at batch "
                              f"{self.batch_size} (the optimizer's learning rate is --lr * batch / 1024)")
+        if self.data is not None and not spec.uses_folder:
+            raise ValueError(f"--data is not used by the {self.preset} preset ({spec.layout}); got {self.data!r}")
+        self.check_model(spec)
+        return self
+
+    def check_model(self, spec: DataSpec) -> None:
+        """Refuse model settings that cannot build a model for the preset's images."""
+        for name in ("embed_dim", "patch_size", "window_size"):
+            if name in self.model and self.model[name] < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be at least 1; got {self.model[name]}")
+        for name in ("depths", "num_heads"):
+            if any(value < 1 for value in self.model.get(name, [1])):
+                raise ValueError(f"--{name.replace('_', '-')} must be at least 1 per stage; got {self.model[name]}")
+        if self.model.get("patch_size", 1) > spec.img_size:
+            raise ValueError(f"--patch-size must be at most the {self.preset} images' {spec.img_size} pixels; "
+                             f"got {self.model['patch_size']}")
         rate = self.model.get("drop_path_rate", 0.0)
         if not 0 <= rate < 1:
             raise ValueError(f"--drop-path must be in [0, 1) (1 drops every block: nothing would learn); got {rate}")
         unknown = sorted(set(self.model) - {f.name for f in fields(SwinConfig)})
         if unknown:
             raise ValueError(f"model settings must be SwinConfig fields; got unknown {unknown}")
-        SwinConfig(**self.model)  # heads that do not divide the channels, a window of 0, ... fail here, named
-        return self
+        SwinConfig(**self.model)  # heads that do not divide the channels, ... fail here, named
 
 
 # what may change when a run is resumed: where and how it runs (``epochs``: to extend a run, see swin_edu.train)

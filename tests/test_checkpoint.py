@@ -1,9 +1,12 @@
-"""The checkpoint and the run folder: atomic writes, the order of writes, the lock, clear errors for foreign files."""
+"""The checkpoint and the run folder: atomic writes, the order of writes, the lock, clear errors for foreign files,
+and kill -9 trials during checkpoint writes."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -178,3 +181,91 @@ def test_write_atomically_flushes_the_file_before_renaming(tmp_path, monkeypatch
     monkeypatch.setattr(checkpoint_module.os, "replace", lambda a, b: (events.append("rename"), real_replace(a, b)))
     write_atomically(tmp_path / "x", lambda file: file.write(b"data"))
     assert events == ["fsync", "rename", "fsync"]  # the file, the rename, then the folder entry
+
+
+# ------------------------------------------------------------------------------------------ kill -9 trials
+
+# Runs in its own process (one torch thread, so forking is safe): trains a reference run, then kills a forked
+# training process with SIGKILL at random moments around its checkpoint writes, checks the files after each
+# kill, resumes from whatever was left, and at the end reports the finished run beside the reference.
+KILL_TRIALS = r'''
+import json, os, random, signal, sys, time
+import torch
+torch.set_num_threads(1)
+from swin_edu import run_folder
+from swin_edu.checkpoint import load_checkpoint
+from swin_edu.presets import make_config, resume_config
+from swin_edu.train import train
+
+out, reference_out, trials, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+settings = dict(epochs=6, batch_size=16, train_limit=32, val_limit=48, warmup_epochs=1, progress=False, workers=0,
+                model=dict(embed_dim=12, depths=[1, 1], num_heads=[1, 2], patch_size=4))
+reference = train(make_config("digits", out=reference_out, **settings))
+last = os.path.join(out, "last.pt")
+
+def resume_or_start():
+    if os.path.exists(last):
+        return train(resume_config(last), resume=last)
+    return train(make_config("digits", out=out, **settings))
+
+rng = random.Random(seed)
+report = []
+for trial in range(trials):
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the training process: says which file it starts to write, and writes slowly
+        os.close(read)
+        save, fsync = run_folder.save_checkpoint, os.fsync
+        def announced(state, path):
+            os.write(write, (path.name + "\n").encode())
+            save(state, path)
+        def slow_fsync(handle):
+            time.sleep(0.02)
+            fsync(handle)
+        run_folder.save_checkpoint, os.fsync = announced, slow_fsync
+        resume_or_start()
+        os._exit(0)
+    os.close(write)
+    target, seen = rng.randrange(1, 4), []
+    with os.fdopen(read) as announcements:
+        while len(seen) < target:
+            line = announcements.readline()
+            if not line:
+                break
+            seen.append(line.strip())
+        time.sleep(rng.uniform(0.0, 0.06))  # before, inside or after the write that was announced
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    entry = {"writing": seen[-1] if seen else None, "files": sorted(os.listdir(out)) if os.path.isdir(out) else []}
+    if os.path.exists(last):
+        last_checkpoint = load_checkpoint(last)
+        recorded = max(last_checkpoint["history"], key=lambda r: (r["val_acc"], r["epoch"]))
+        best = load_checkpoint(os.path.join(out, "best.pt"))
+        entry.update(last_epoch=last_checkpoint["epoch"], best_epoch=best["epoch"], recorded_best=recorded["epoch"],
+                     best_acc=best["history"][-1]["val_acc"], recorded_acc=recorded["val_acc"],
+                     metrics=len(open(os.path.join(out, "metrics.jsonl")).read().splitlines()))
+    report.append(entry)
+final = resume_or_start()
+print(json.dumps({"reference": reference, "final": final, "trials": report,
+                  "left": sorted(os.listdir(out))}))
+'''
+
+
+def test_kill_9_during_checkpoint_writes_never_loses_the_best_weights_and_resumes_exactly(tmp_path):
+    command = [sys.executable, "-c", KILL_TRIALS, str(tmp_path / "run"), str(tmp_path / "reference"), "8", "14"]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=240, check=False,
+                              env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    result = json.loads(finished.stdout.strip().splitlines()[-1])
+    trials = [trial for trial in result["trials"] if "last_epoch" in trial]
+    assert len(trials) >= 5, result["trials"]  # most kills leave a run to check
+    for trial in trials:
+        # best.pt is the best epoch that last.pt records, or a later one that last.pt had not recorded yet
+        assert trial["best_epoch"] >= trial["recorded_best"], trial
+        assert trial["best_acc"] >= trial["recorded_acc"], trial
+        assert trial["metrics"] in (trial["last_epoch"] - 1, trial["last_epoch"]), trial  # metrics written last
+    assert {trial["writing"] for trial in result["trials"]} >= {"best.pt", "last.pt"}  # kills hit both kinds
+    compared = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr")
+    final, reference = ([[r[k] for k in compared] for r in result[run]] for run in ("final", "reference"))
+    assert final == reference
+    assert not [name for name in result["left"] if name.endswith(".tmp")]

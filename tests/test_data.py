@@ -9,6 +9,9 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from skimage import data as skimage_data
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
 
 from swin_edu import data
 from swin_edu.data import build_datasets, class_names, eval_transform, train_transform
@@ -66,9 +69,34 @@ def test_digits_are_real_and_split_the_same_way_every_time():
     assert 0 <= label < 10 and train.classes == [str(d) for d in range(10)]
     again, _ = build_datasets("digits", augment=False)
     assert torch.equal(train.labels, again.labels)
-    # validation images are not augmented: the same tensor every time
-    assert torch.equal(val[5][0], val[5][0])
-    assert set(val.labels.tolist()) == set(range(10))
+    per_class = np.bincount(load_digits().target)  # stratified: 20% of every class, to within one image
+    assert np.abs(torch.bincount(val.labels).numpy() - 0.2 * per_class).max() <= 1
+
+
+def test_validation_digits_are_scikit_learns_resized_bilinearly_and_normalised():
+    # worked out without swin_edu: scikit-learn's split of the raw digits, Pillow's bilinear resize, (x - 0.31) / 0.32
+    digits = load_digits()
+    _, val_index = train_test_split(np.arange(1797), test_size=0.2, stratify=digits.target, random_state=0)
+    _, val = build_datasets("digits")
+    for position in (0, 5, 359):
+        raw = digits.images[val_index[position]].astype(np.float32) / 16
+        resized = np.asarray(Image.fromarray(raw).resize((32, 32), Image.BILINEAR))
+        torch.manual_seed(position)  # no random draw may change a validation image
+        image, label = val[position]
+        np.testing.assert_allclose(image[0].numpy(), (np.clip(resized, 0, 1) - 0.31) / 0.32, atol=1e-5)
+        assert label == digits.target[val_index[position]]
+
+
+def test_photos_are_resized_bicubically_as_in_the_official_code():
+    spec = data_spec("imagenette")
+    photo = Image.fromarray(skimage_data.astronaut()).resize((400, 300))
+    image = eval_transform(spec)(photo)  # (3, 224, 224), normalised
+    pixels = (image * torch.tensor(spec.std)[:, None, None] + torch.tensor(spec.mean)[:, None, None]).permute(1, 2, 0)
+    # Pillow: the shorter side to 256 (400x300 -> 341x256), bicubic, then the central 224x224
+    left, top = (341 - 224) // 2, (256 - 224) // 2
+    expected = np.asarray(photo.resize((341, 256), Image.BICUBIC).crop((left, top, left + 224, top + 224))) / 255
+    difference = np.abs(pixels.numpy() - expected)
+    assert difference.max() <= 1 / 255 + 1e-6 and difference.mean() < 1e-4  # bilinear: mean 5e-3, max 0.09
 
 
 def test_training_augmentation_is_random_and_validation_is_not():

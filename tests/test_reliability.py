@@ -1,7 +1,7 @@
 """Issue 14 against the command lines: every bad input is one line (what was expected, what came) and exit code 2;
 nothing a user made is lost (existing runs, the best weights, a run stopped by Ctrl-C or by a diverging loss).
 
-The kill -9 trials are in tests/test_kill_trials.py.
+The kill -9 trials are in tests/test_checkpoint.py.
 """
 
 from __future__ import annotations
@@ -97,7 +97,11 @@ def digits_run(tmp_path, capsys):
     (["--min-lr", "-1"], ["--min-lr must be 0 or more; got -1.0"]),
     (["--workers", "-1"], ["--workers must be 0 or more; got -1"]),
     (["--num-heads", "5", "5"], ["12 channels cannot be split into 5 heads"]),
-    (["--window-size", "0"], ["window_size must be positive"]),
+    (["--window-size", "0"], ["--window-size must be at least 1; got 0"]),
+    (["--embed-dim", "0"], ["--embed-dim must be at least 1; got 0"]),
+    (["--depths", "0", "1"], ["--depths must be at least 1 per stage; got [0, 1]"]),
+    (["--patch-size", "64"], ["--patch-size must be at most the digits images' 32 pixels; got 64"]),
+    (["--data", "/somewhere"], ["--data is not used by the digits preset", "got '/somewhere'"]),
     (["--device", "tpu"], ["--device must be cpu, cuda or cuda:N; got 'tpu'"]),
     (["--device", "cuda:banana"], ["--device must be cpu, cuda or cuda:N; got 'cuda:banana'"]),
     (["--batch-size", "128"], ["--batch-size must be at most the 64 training images"]),
@@ -151,7 +155,8 @@ def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_
 
     monkeypatch.setattr(train_module, "training_loss", diverging)
     config = make_config("digits", out=str(tmp_path), epochs=3, batch_size=32, train_limit=64, val_limit=32,
-                         progress=False, model={"embed_dim": 12, "depths": [1, 1], "num_heads": [1, 2], "patch_size": 4})
+                         progress=False,
+                         model={"embed_dim": 12, "depths": [1, 1], "num_heads": [1, 2], "patch_size": 4})
     with pytest.raises(NonFiniteLoss, match=r"became nan .* in epoch 2, so the run stopped; .*last.pt keeps epoch 1"):
         train(config)
     assert load_checkpoint(tmp_path / "last.pt")["epoch"] == 1 and load_checkpoint(tmp_path / "best.pt")["epoch"] == 1

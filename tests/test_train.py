@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 
 import pytest
@@ -83,6 +84,21 @@ def test_resume_continues_exactly(tmp_path):
     lines = (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4]
     assert set(json.loads(lines[0])) >= {"epoch", "train_loss", "val_loss", "val_acc", "lr", "images_per_s", "seconds"}
+
+
+def test_resume_with_more_epochs_extends_the_run_along_the_longer_schedule(tmp_path):
+    short = train(tiny_config(tmp_path / "short", epochs=2))
+    checkpoint = tmp_path / "short" / "last.pt"
+    extended = train(resume_config(checkpoint, epochs=4), resume=checkpoint)
+    whole = train(tiny_config(tmp_path / "whole", epochs=4))
+    assert [[r[k] for k in COMPARED] for r in extended[:2]] == [[r[k] for k in COMPARED] for r in short]
+    assert load_checkpoint(checkpoint)["config"]["epochs"] == 4 and len(extended) == 4
+    # from the extension on, the learning rate is the 4-epoch schedule's (a function of the step alone): at the end
+    # of epoch 3, step 12 of 16 (4 steps of warm-up), peak 0.064 * 32 / 1024, minimum 6.4e-4 * 32 / 1024
+    peak, low = 0.064 * 32 / 1024, 6.4e-4 * 32 / 1024
+    assert extended[2]["lr"] == pytest.approx(low + (peak - low) * 0.5 * (1 + math.cos(math.pi * 8 / 12)))
+    assert [r["lr"] for r in extended[2:]] == pytest.approx([r["lr"] for r in whole[2:]])
+    assert short[-1]["lr"] == pytest.approx(low)  # the 2-epoch run had ended at its minimum
 
 
 def test_checkpoints_load_with_weights_only_and_give_the_trained_model_back(tmp_path):
