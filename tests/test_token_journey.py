@@ -192,3 +192,12 @@ def test_explorer_controls_play_and_blitted_frames():
     fresh = plot_token_journey((200, 3), 5)
     fresh.set_dpi(explorer.figure.dpi)
     assert np.array_equal(shown, figure_pixels(fresh)[..., :3])
+
+
+def test_every_step_passes_the_accessibility_checks():
+    from test_explorer_accessibility import told_by_colour_alone, untitled  # tests/ is on sys.path
+
+    view = TokenJourneyFigure()
+    for step in range(17):  # patch, W-MSA and SW-MSA blocks, merging, pooling: each shows other artists
+        view.show((214, 210), step)
+        assert not untitled(view.figure) and not told_by_colour_alone(view.figure), step

@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from swin_edu.images import sample_photo_array
@@ -51,7 +52,7 @@ class TokenJourneyFigure:
                 label="what it may attend to",
             )
         )
-        self.cell = ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor="white", linewidth=2, label="its token"))
+        self.cell = ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor="black", linewidth=2, label="its token"))
         (self.pixel_marker,) = ax.plot(
             [],
             [],
@@ -64,7 +65,18 @@ class TokenJourneyFigure:
         )
         ax.set_axis_off()
         ax.set_title("The photo; dimmed: outside the receptive field", fontsize=10)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=2, fontsize=8, framealpha=1)
+        outlines = [  # lines in the legend: a dashed and a solid outline differ there too, not only in colour
+            Line2D([], [], color=OKABE_ITO["orange"], linewidth=2.5, linestyle="--", label=self.seen.get_label()),
+            Line2D([], [], color="black", linewidth=2, label=self.cell.get_label()),
+        ]
+        ax.legend(
+            handles=[*outlines, self.pixel_marker],
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.02),
+            ncol=2,
+            fontsize=8,
+            framealpha=1,
+        )
 
         ax = self.map_ax  # in tokens of the map shown
         self.regions = ax.imshow(
