@@ -67,6 +67,16 @@ def write_results(results: dict, out: Path) -> None:
     figure.savefig(out / f"{results['experiment']}.png", dpi=100, bbox_inches="tight")
 
 
+def describe(results: dict) -> str:
+    """The results as lines of text: each variant's mean and per-seed accuracy and seconds, then the comparisons."""
+    lines = []
+    for variant, summary in results["variants"].items():
+        seeds = ", ".join(f"{accuracy:.1%}" for accuracy in summary["per_seed"])
+        lines.append(f"{variant:34s} {summary['accuracy']:6.1%}   seeds: {seeds}   ({summary['seconds']:.0f} s)")
+    lines += results.get("comparisons", [])
+    return "\n".join(lines)
+
+
 def load_results(name: str, folder: str | os.PathLike | None = None) -> dict:
     """The results of an experiment: from ``folder/results.json``, or the stored quick results of the package."""
     path = Path(folder) / "results.json" if folder is not None else STORED / name / "results.json"

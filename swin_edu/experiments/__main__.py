@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
-from swin_edu.experiments import EXPERIMENTS, run_experiment
+from swin_edu.experiments import EXPERIMENTS, describe, run_experiment
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -22,11 +22,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     results = run_experiment(args.name, args.out, quick=args.quick, seeds=args.seeds, device=args.device)
-    for variant, summary in results["variants"].items():
-        seeds = ", ".join(f"{accuracy:.1%}" for accuracy in summary["per_seed"])
-        print(f"{variant:32s} {summary['accuracy']:6.1%}   seeds: {seeds}   ({summary['seconds']:.0f} s)")
-    for sentence in results.get("comparisons", []):
-        print(sentence)
+    print(describe(results))
     print(f"{results['seconds']:.0f} s with {results['torch_threads']} threads; written to {args.out}")
 
 

@@ -5,10 +5,11 @@ Draws only: it takes a results dict (as written to ``results.json``) and returns
 
 from __future__ import annotations
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from swin_edu.viz.style import OKABE_ITO, new_figure
+from swin_edu.viz.style import OKABE_ITO, SEQUENTIAL_CMAP, new_figure
 
 BAR_COLOURS = (
     OKABE_ITO["blue"],
@@ -75,4 +76,30 @@ def plot_results(results: dict) -> Figure:
     if extra:
         plot_joined(axes[1], variants)
     figure.subplots_adjust(left=0.36, right=0.97, hspace=0.6)
+    return figure
+
+
+def plot_leak(leak: dict) -> Figure:
+    """``mask``: the gradient of token (0, 0) on every input patch, with the mask and without, log colour scale.
+
+    The white outline marks the token's exact receptive field with the mask; the star is the token.
+    """
+    figure = new_figure(7.5, 3.4)
+    axes = figure.subplots(1, 2)
+    field = np.array(leak["field"], dtype=bool)
+    maps = {
+        "with the mask": np.array(leak["gradient_with_mask"]),
+        "without the mask": np.array(leak["gradient_without_mask"]),
+    }
+    largest = max(values.max() for values in maps.values())
+    for ax, (title, values) in zip(axes, maps.items()):
+        shown = np.log10(np.maximum(values / largest, 1e-12))  # below 1e-12 of the largest: the floor of the scale
+        image = ax.imshow(shown, cmap=SEQUENTIAL_CMAP, vmin=-12, vmax=0)
+        ax.contour(field, levels=[0.5], colors="white", linewidths=2)
+        ax.plot(0, 0, marker="*", color=OKABE_ITO["vermillion"], markersize=12)
+        ax.set_title(f"{title}\noutside the field: {values[~field].max() / largest:.0e} of the largest", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    colorbar = figure.colorbar(image, ax=axes, shrink=0.8)
+    colorbar.set_label("log10 |gradient| / largest")
     return figure
