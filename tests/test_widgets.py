@@ -13,6 +13,7 @@ from swin_edu.images import sample_photo
 from swin_edu.position import relative_position_index
 from swin_edu.receptive_field import effective_receptive_field
 from swin_edu.widgets.explorer import REST_SECONDS
+from swin_edu.widgets.position import TRAINED_TABLES
 from swin_edu.widgets.receptive_field import default_model
 from swin_edu.windows import shifted_window_mask
 
@@ -38,6 +39,8 @@ def assert_every_control_redraws(explorer, chosen: dict | None = None) -> None:
     assert explorer.message == "" and explorer.figure is not None
     for name, control in explorer.controls.items():
         assert control.description, f"control {name} has no label"
+        if control.disabled:  # fixed by another control (a trained table fixes the window)
+            continue
         before_png, before_count = explorer.image.value, explorer.redraws
         control.value = other_value(control, chosen or {}, name)
         assert explorer.message == "", (name, explorer.message)
@@ -139,11 +142,28 @@ def test_relative_position_explorer_without_and_with_a_model(tiny_model):
     explorer = widgets.relative_position_explorer()
     assert np.array_equal(explorer.figure.axes[1].images[0].get_array(), relative_position_index(7).numpy())
     assert_every_control_redraws(explorer)
+    explorer.controls["table"].value = "fresh"
     explorer.controls["window_size"].value = 3
     assert explorer.controls["query"].max == 8 and explorer.message == ""
     with_model = widgets.relative_position_explorer(tiny_model)
     assert "model.layers[0].blocks[0].attn" in with_model.readout.value
     assert_every_control_redraws(with_model)
+
+
+def test_relative_position_explorer_offers_a_trained_table():
+    explorer = widgets.relative_position_explorer()
+    trained = [value for _, value in explorer.controls["table"].options if value != "fresh"]
+    assert len(trained) == 6  # every block of the digits model
+    explorer.controls["table"].value = "layers.1.blocks.0"
+    assert explorer.controls["window_size"].value == 4 and explorer.controls["window_size"].disabled
+    explorer.controls["query"].value = 5  # row 1, col 1 of the 4x4 window
+    stored = torch.load(TRAINED_TABLES, weights_only=True)["tables"]["layers.1.blocks.0"]  # (49, heads)
+    index = relative_position_index(4)  # (16, 16), computed here
+    heads = [ax for ax in explorer.figure.axes if ax.get_title().startswith("head")]
+    assert len(heads) == 6
+    for head, ax in enumerate(heads):
+        assert np.allclose(ax.images[0].get_array(), stored[index[5], head].reshape(4, 4).numpy())
+    assert float(stored.abs().max()) > 0.1  # trained: far beyond a fresh table's 0.04
 
 
 def test_receptive_field_explorer(tiny_model):

@@ -65,6 +65,7 @@ def window_layout(
     )
 
 
+SCREEN_PIXELS = 448  # the photo panel is about this wide on screen: the photo is drawn at this resolution
 COST_RANGE = (1e4, 1e13)  # multiply-adds: every setting of the explorer fits, so the axis never moves
 
 
@@ -78,7 +79,9 @@ class WindowsView:
         photo_ax, cost_ax = figure.subplots(1, 2, width_ratios=(1.25, 1))
         figure.subplots_adjust(left=0.03, right=0.98, bottom=0.11, top=0.88, wspace=0.2)
         self.photo_ax = photo_ax
-        self.image = photo_ax.imshow(np.zeros((2, 2, 3)), extent=(0, 1, 1, 0))
+        opaque = np.ones((SCREEN_PIXELS, SCREEN_PIXELS, 1), dtype=np.float32)
+        pixels = (np.concatenate([sample_photo_array(SCREEN_PIXELS, photo), opaque], -1) * 255).round().astype(np.uint8)
+        self.image = photo_ax.imshow(pixels, extent=(0, 1, 1, 0))  # RGBA bytes: drawn without conversion
         photo_ax.set_xticks([])
         photo_ax.set_yticks([])
         self.padding = [
@@ -133,8 +136,7 @@ class WindowsView:
         columns = math.ceil(layout.map_width / window_size)
         covered_h = math.ceil(layout.map_height / window_size) * window_px  # padded to whole windows
         covered_w = columns * window_px
-        self.image.set_data(sample_photo_array(image_size, self.photo))
-        self.image.set_extent((0, image_size, image_size, 0))
+        self.image.set_extent((0, image_size, image_size, 0))  # the photo at screen resolution, any image size
         self.photo_ax.set_xlim(0, max(image_size, covered_w))
         self.photo_ax.set_ylim(max(image_size, covered_h), 0)
         bands = [(0, image_size, covered_w, covered_h - image_size), (image_size, 0, covered_w - image_size, covered_h)]
