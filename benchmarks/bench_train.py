@@ -28,9 +28,9 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from swin_edu.data import build_datasets
+from swin_edu.distributed import autocast_dtype
 from swin_edu.model import swin_t
 from swin_edu.recipe import batch_mixer, parameter_groups
-from swin_edu.train import autocast_dtype
 
 
 def training_step(model: nn.Module, optimizer: torch.optim.Optimizer, mixer: Callable, images, labels, dtype) -> None:
@@ -60,7 +60,11 @@ def bench_models(args: argparse.Namespace) -> dict[str, float]:
     device = torch.device(args.device)
     dtype = autocast_dtype(args.precision, device)
     torch.manual_seed(0)
-    models = {"swin_edu": swin_t(num_classes=1000), "timm": timm_swin_t(False), "timm (fused attention)": timm_swin_t(True)}
+    models = {
+        "swin_edu": swin_t(num_classes=1000),
+        "timm": timm_swin_t(False),
+        "timm (fused attention)": timm_swin_t(True),
+    }
     runs = {}
     for name, model in models.items():
         model = model.to(device).train()
@@ -132,8 +136,10 @@ def main() -> None:
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
     parser.add_argument("--workers", type=int, default=2, help="loader processes to try besides 0")
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, timm {timm.__version__}, device {args.device}, "
-          f"{torch.get_num_threads()} threads, batch {args.batch_size} at {args.img_size}, precision {args.precision}")
+    print(
+        f"torch {torch.__version__}, timm {timm.__version__}, device {args.device}, "
+        f"{torch.get_num_threads()} threads, batch {args.batch_size} at {args.img_size}, precision {args.precision}"
+    )
 
     models = bench_models(args)
     print("\ntraining (recipe step), median of rounds:")

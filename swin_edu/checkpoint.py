@@ -16,15 +16,18 @@ one, never half of one.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import IO
 
 import torch
 
 from swin_edu.model import SwinConfig, SwinTransformer
+from swin_edu.presets import RUNTIME_FIELDS, TrainConfig
 
 MODEL_KEYS = ("model", "model_config", "classes")
 CHECKPOINT_KEYS = (*MODEL_KEYS, "optimizer", "scheduler", "scaler", "epoch", "history", "config")
@@ -85,8 +88,9 @@ def read_torch_file(path: str | os.PathLike) -> object:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ValueError(f"{os.fspath(path)!r} is damaged, truncated or not a checkpoint ({size} bytes; "
-                         f"torch.load says: {reason})") from error
+        raise ValueError(
+            f"{os.fspath(path)!r} is damaged, truncated or not a checkpoint ({size} bytes; torch.load says: {reason})"
+        ) from error
 
 
 def load_checkpoint(path: str | os.PathLike, keys: Sequence[str] = CHECKPOINT_KEYS) -> dict:
@@ -94,12 +98,16 @@ def load_checkpoint(path: str | os.PathLike, keys: Sequence[str] = CHECKPOINT_KE
     checkpoint = read_torch_file(path)
     if not isinstance(checkpoint, dict):  # a wrong file, not a wrong argument: the user's error, one line
         raise ValueError(  # noqa: TRY004
-            f"{os.fspath(path)!r} holds a {type(checkpoint).__name__}, not a swin_edu training checkpoint")
+            f"{os.fspath(path)!r} holds a {type(checkpoint).__name__}, not a swin_edu training checkpoint"
+        )
     missing = [key for key in keys if key not in checkpoint]
     if missing:
-        hint = "; pretrained weights load with swin_edu.load_pretrained" if "model" in checkpoint or not checkpoint else ""
-        raise ValueError(f"{os.fspath(path)!r} is not a swin_edu training checkpoint: it lacks "
-                         f"{', '.join(missing)}{hint}")
+        hint = (
+            "; pretrained weights load with swin_edu.load_pretrained" if "model" in checkpoint or not checkpoint else ""
+        )
+        raise ValueError(
+            f"{os.fspath(path)!r} is not a swin_edu training checkpoint: it lacks {', '.join(missing)}{hint}"
+        )
     return checkpoint
 
 
@@ -109,8 +117,9 @@ def model_from_state(checkpoint: dict, source: str = "the checkpoint") -> SwinTr
         model = SwinTransformer(SwinConfig(**checkpoint["model_config"]))
         model.load_state_dict(checkpoint["model"])
     except (TypeError, ValueError, RuntimeError) as error:
-        raise ValueError(f"{source} has a model part that does not fit its own model_config: "
-                         f"{str(error).strip().splitlines()[0]}") from error
+        raise ValueError(
+            f"{source} has a model part that does not fit its own model_config: {str(error).strip().splitlines()[0]}"
+        ) from error
     model.classes = list(checkpoint["classes"])
     return model.eval()
 
@@ -125,17 +134,63 @@ def check_classes(trained: Sequence[str], found: Sequence[str], data: str) -> No
     """Refuse data whose classes are not the ones the checkpoint learned, in the same order (labels would lie)."""
     trained, found = [str(name) for name in trained], [str(name) for name in found]
     if len(trained) != len(found):
-        raise ValueError(f"the checkpoint was trained on {len(trained)} classes but {data} has {len(found)}: "
-                         f"expected {shorten(trained)}, found {shorten(found)}")
+        raise ValueError(
+            f"the checkpoint was trained on {len(trained)} classes but {data} has {len(found)}: "
+            f"expected {shorten(trained)}, found {shorten(found)}"
+        )
     differ = [i for i, (a, b) in enumerate(zip(trained, found)) if a != b]
     if differ:
         first = differ[0]
-        raise ValueError(f"{data} has other class names than the checkpoint ({len(differ)} of {len(found)} differ; "
-                         f"the first, label {first}: expected {trained[first]!r}, found {found[first]!r}); "
-                         f"its labels would be read as the wrong classes")
+        raise ValueError(
+            f"{data} has other class names than the checkpoint ({len(differ)} of {len(found)} differ; "
+            f"the first, label {first}: expected {trained[first]!r}, found {found[first]!r}); "
+            f"its labels would be read as the wrong classes"
+        )
 
 
 def shorten(names: Sequence[str], limit: int = 6) -> str:
     """A list of names, cut after ``limit`` entries."""
     shown = ", ".join(names[:limit])
     return f"[{shown}{', ...' if len(names) > limit else ''}]"
+
+
+# ------------------------------------------------------------------------------------------------ resuming
+
+
+def resume_config(checkpoint_path: str | os.PathLike, **runtime) -> TrainConfig:
+    """The config a checkpoint was trained with, writing next to it, with ``runtime`` fields changed.
+
+    Only :data:`~swin_edu.presets.RUNTIME_FIELDS` (where and how to run) and ``epochs`` (to extend the run) may
+    change; the recipe is the checkpoint's.
+    """
+    unknown = sorted(set(runtime) - {*RUNTIME_FIELDS, "epochs"})
+    if unknown:
+        raise ValueError(
+            f"a resumed run keeps its recipe; only epochs, {', '.join(RUNTIME_FIELDS)} may change, not {unknown}"
+        )
+    saved = load_checkpoint(checkpoint_path)["config"]
+    known = {f.name for f in fields(TrainConfig)}
+    config = TrainConfig(**{key: value for key, value in saved.items() if key in known})
+    return replace(config, **{"out": str(Path(checkpoint_path).parent), **runtime}).check()
+
+
+def check_resumable(config: TrainConfig, checkpoint: dict) -> None:
+    """Refuse to resume with a recipe other than the checkpoint's (``epochs`` may grow: that extends the run)."""
+    ours, theirs = plain(asdict(config)), plain(checkpoint["config"])
+    changed = [
+        name
+        for name in ours
+        if name not in (*RUNTIME_FIELDS, "epochs") and name in theirs and ours[name] != theirs[name]
+    ]
+    if changed:
+        details = ", ".join(f"{name}: {theirs.get(name)!r} -> {ours[name]!r}" for name in changed)
+        raise ValueError(f"the checkpoint was trained with another recipe ({details}); use resume_config(checkpoint)")
+    if config.epochs < checkpoint["epoch"]:
+        raise ValueError(
+            f"--epochs must be at least the {checkpoint['epoch']} epochs the run has done; got {config.epochs}"
+        )
+
+
+def plain(value):
+    """A value as JSON sees it (tuples become lists), for comparing configs."""
+    return json.loads(json.dumps(value))

@@ -65,8 +65,15 @@ def train_transform(spec: DataSpec, randaugment: int = 9, erasing: float = 0.25)
         steps.append(v2.RandomHorizontalFlip())
     if randaugment:
         mean_colour = [round(255 * value) for value in spec.mean]
-        steps.append(v2.RandAugment(num_ops=2, magnitude=randaugment, num_magnitude_bins=11,
-                                    interpolation=InterpolationMode.BILINEAR, fill=mean_colour))  # on uint8 images
+        steps.append(
+            v2.RandAugment(
+                num_ops=2,
+                magnitude=randaugment,
+                num_magnitude_bins=11,
+                interpolation=InterpolationMode.BILINEAR,
+                fill=mean_colour,
+            )
+        )  # on uint8 images
     steps += [v2.ToDtype(torch.float32, scale=True), v2.Normalize(spec.mean, spec.std)]
     if erasing:
         steps.append(v2.RandomErasing(p=erasing, value="random"))
@@ -77,8 +84,10 @@ def eval_transform(spec: DataSpec) -> v2.Compose:
     """Validation: photos resized bicubically so that the centre crop keeps 87.5% of the side (224 of 256)."""
     steps: list[Callable] = [v2.ToImage()]
     if spec.crop == "resized":
-        steps += [v2.Resize(int(spec.img_size / 0.875), interpolation=BICUBIC, antialias=True),
-                  v2.CenterCrop(spec.img_size)]
+        steps += [
+            v2.Resize(int(spec.img_size / 0.875), interpolation=BICUBIC, antialias=True),
+            v2.CenterCrop(spec.img_size),
+        ]
     steps += [v2.ToDtype(torch.float32, scale=True), v2.Normalize(spec.mean, spec.std)]
     return v2.Compose(steps)
 
@@ -100,9 +109,12 @@ def read_image(path: str) -> Image.Image:
         with open(path, "rb") as file:
             return Image.open(file).convert("RGB")  # convert() decodes every pixel: a truncated file fails here
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise UnreadableImage(f"cannot read image {path!r} ({type(error).__name__}: {error}); repair or remove it, "
-                              f"or pass --skip-unreadable to leave unreadable images out (they are counted and "
-                              f"reported)", path) from error
+        raise UnreadableImage(
+            f"cannot read image {path!r} ({type(error).__name__}: {error}); repair or remove it, "
+            f"or pass --skip-unreadable to leave unreadable images out (they are counted and "
+            f"reported)",
+            path,
+        ) from error
 
 
 class SkipUnreadable(Dataset):
@@ -182,7 +194,11 @@ def digits_datasets(train_tf: Callable, val_tf: Callable, val_fraction: float = 
 
 def _missing(preset: str, root: str | os.PathLike | None, problem: str) -> FileNotFoundError:
     """An error that says what is wrong with a data folder and which layout the preset expects."""
-    hint = " (swin_edu.train downloads it unless given --no-download)" if preset in ("cifar10", "cifar100", "imagenette") else ""
+    hint = (
+        " (swin_edu.train downloads it unless given --no-download)"
+        if preset in ("cifar10", "cifar100", "imagenette")
+        else ""
+    )
     return FileNotFoundError(
         f"{preset}: {problem} in data folder {os.fspath(root) if root else None!r}.\n"
         f"Expected layout: {data_spec(preset).layout}{hint}"

@@ -1,4 +1,4 @@
-"""Where a run computes: the device, the processes of a distributed run (torchrun), and each process's loaders.
+"""Where a run computes: the device and precision, the processes of a distributed run (torchrun), their data.
 
 Several GPUs or machines: ``torchrun --nproc_per_node=N -m swin_edu.train ...`` starts N processes; each joins
 the process group (nccl on CUDA, gloo on the CPU), trains on its share of every global batch, and
@@ -14,7 +14,8 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 
-from swin_edu.data import collate_readable
+from swin_edu.data import build_datasets, class_names, collate_readable
+from swin_edu.presets import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,10 @@ def resolve_device(name: str | None, flag: str = "--device") -> torch.device:
         if not torch.cuda.is_available():
             raise ValueError(f"{flag} {name}: this machine has no CUDA GPU that torch can use; use {flag} cpu")
         if device.index is not None and device.index >= torch.cuda.device_count():
-            raise ValueError(f"{flag} {name}: there are only {torch.cuda.device_count()} GPUs (cuda:0 to "
-                             f"cuda:{torch.cuda.device_count() - 1})")
+            raise ValueError(
+                f"{flag} {name}: there are only {torch.cuda.device_count()} GPUs (cuda:0 to "
+                f"cuda:{torch.cuda.device_count() - 1})"
+            )
     return device
 
 
@@ -82,12 +85,58 @@ def make_loaders(
     if batch_size % processes.world_size:
         raise ValueError(f"--batch-size must split evenly over the {processes.world_size} processes; got {batch_size}")
     local_batch = batch_size // processes.world_size
-    sampler = DistributedSampler(train_set, processes.world_size, processes.rank, shuffle=True, seed=seed, drop_last=True)
+    sampler = DistributedSampler(
+        train_set, processes.world_size, processes.rank, shuffle=True, seed=seed, drop_last=True
+    )
     common = {"num_workers": workers, "pin_memory": processes.device.type == "cuda", "collate_fn": collate_readable}
     train_loader = DataLoader(train_set, local_batch, sampler=sampler, drop_last=True, **common)
     val_share = Subset(val_set, range(processes.rank, len(val_set), processes.world_size))
     val_loader = DataLoader(val_share, local_batch, shuffle=False, **common)
     if len(train_loader) == 0:
-        raise ValueError(f"--batch-size must be at most the {len(train_set)} training images (one full batch); "
-                         f"got {batch_size}")
+        raise ValueError(
+            f"--batch-size must be at most the {len(train_set)} training images (one full batch); got {batch_size}"
+        )
     return train_loader, val_loader
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for a precision setting (``auto``: bf16 on CUDA, none on the CPU); None: full fp32."""
+    if precision == "auto":
+        precision = "bf16" if device.type == "cuda" else "fp32"
+    choices = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+    if precision not in choices:
+        raise ValueError(f"--precision must be auto, {', '.join(choices)}; got {precision!r}")
+    return choices[precision]
+
+
+def load_data(config: TrainConfig, processes: Processes) -> tuple[Dataset, Dataset, list]:
+    """The preset's datasets, cut to ``train_limit`` / ``val_limit``, and the class names.
+
+    In a distributed run rank 0 builds them first (and downloads), then the others read what it wrote.
+    """
+
+    def build(download: bool) -> tuple[Dataset, Dataset]:
+        return build_datasets(
+            config.preset,
+            config.data,
+            download,
+            config.randaugment,
+            config.erasing,
+            config.augment,
+            config.skip_unreadable,
+        )
+
+    if processes.world_size > 1:
+        if processes.is_main:
+            train_set, val_set = build(config.download)
+        dist.barrier()
+        if not processes.is_main:
+            train_set, val_set = build(False)
+    else:
+        train_set, val_set = build(config.download)
+    classes = class_names(train_set)
+    if config.train_limit:
+        train_set = Subset(train_set, range(min(config.train_limit, len(train_set))))
+    if config.val_limit:
+        val_set = Subset(val_set, range(min(config.val_limit, len(val_set))))
+    return train_set, val_set, classes

@@ -109,13 +109,16 @@ def run(args: argparse.Namespace) -> str:
     config = checkpoint["config"]
     figure_path = Path(args.figure or Path(args.checkpoint).with_suffix(".confusion.png"))
     if figure_path.is_dir():
-        raise ValueError(f"--figure {os.fspath(figure_path)!r} is a folder; give a file name such as "
-                         f"{os.fspath(figure_path / 'confusion.png')}")
+        raise ValueError(
+            f"--figure {os.fspath(figure_path)!r} is a folder; give a file name such as "
+            f"{os.fspath(figure_path / 'confusion.png')}"
+        )
     figure_path.parent.mkdir(parents=True, exist_ok=True)
 
     if args.data is not None and not data_spec(config["preset"]).uses_folder:
-        raise ValueError(f"--data is not used by the {config['preset']} preset (its images come with a package); "
-                         f"got {args.data!r}")
+        raise ValueError(
+            f"--data is not used by the {config['preset']} preset (its images come with a package); got {args.data!r}"
+        )
     data = args.data or config["data"]
     _, val_set = build_datasets(config["preset"], data, download=False, skip_unreadable=args.skip_unreadable)
     check_classes(checkpoint["classes"], class_names(val_set), f"the data ({data or config['preset']})")
@@ -124,8 +127,10 @@ def run(args: argparse.Namespace) -> str:
     loader = DataLoader(val_set, args.batch_size, num_workers=workers, collate_fn=collate_readable)
     result = evaluate(model, loader, device, len(model.classes))
     skipped = len(val_set) - result.images
-    line = (f"{args.checkpoint}: accuracy {100 * result.accuracy:.2f}% on {result.images} validation images, "
-            f"loss {result.loss:.4f}" + (f" ({skipped} unreadable images skipped)" if skipped else ""))
+    line = (
+        f"{args.checkpoint}: accuracy {100 * result.accuracy:.2f}% on {result.images} validation images, "
+        f"loss {result.loss:.4f}" + (f" ({skipped} unreadable images skipped)" if skipped else "")
+    )
     print(line, flush=True)  # before the figure: whatever happens to the file, the result is on the screen
     plot_confusion_matrix(result.confusion, model.classes).savefig(figure_path, dpi=120)
     return f"confusion matrix saved to {figure_path}"

@@ -8,11 +8,8 @@ the paper's ImageNet-1K recipe (the defaults of :class:`TrainConfig`). :func:`ma
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
+from dataclasses import dataclass, field, fields
 
-from swin_edu.checkpoint import load_checkpoint
 from swin_edu.model import VARIANTS, SwinConfig, config_dict
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -64,39 +61,96 @@ PRESETS: dict[str, Preset] = {
     # (patch 2, window 4, three stages) learns them on two CPU cores in minutes: a short schedule on 1437 images
     # does best with light regularisation (random shifts of up to 2 pixels, label smoothing) and small batches.
     "digits": Preset(
-        DataSpec(32, 1, 10, (0.31,), (0.32,), "shift", False, "none: shipped with scikit-learn", 2,
-                 in_memory=True, uses_folder=False),
+        DataSpec(
+            32,
+            1,
+            10,
+            (0.31,),
+            (0.32,),
+            "shift",
+            False,
+            "none: shipped with scikit-learn",
+            2,
+            in_memory=True,
+            uses_folder=False,
+        ),
         {
-            "epochs": 15, "batch_size": 16, "lr": 0.064, "min_lr": 6.4e-4, "warmup_epochs": 1, "mixup": 0.0,
-            "cutmix": 0.0, "randaugment": 0, "erasing": 0.0,
-            "model": dict(SWIN_T, patch_size=2, window_size=4, embed_dim=48, depths=[2, 2, 2], num_heads=[3, 6, 12],
-                          drop_path_rate=0.0),
+            "epochs": 15,
+            "batch_size": 16,
+            "lr": 0.064,
+            "min_lr": 6.4e-4,
+            "warmup_epochs": 1,
+            "mixup": 0.0,
+            "cutmix": 0.0,
+            "randaugment": 0,
+            "erasing": 0.0,
+            "model": dict(
+                SWIN_T,
+                patch_size=2,
+                window_size=4,
+                embed_dim=48,
+                depths=[2, 2, 2],
+                num_heads=[3, 6, 12],
+                drop_path_rate=0.0,
+            ),
         },
     ),
     # torchvision.datasets.CIFAR10 / CIFAR100 (downloaded on first use): Swin adapted to 32x32 (patch 2, window 4,
     # three stages: 16x16, 8x8, 4x4 tokens), the full recipe
     "cifar10": Preset(
-        DataSpec(32, 3, 10, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), "shift", True,
-                 "DIR/cifar-10-batches-py/{data_batch_1..data_batch_5, test_batch, batches.meta} (the python version)",
-                 4),
+        DataSpec(
+            32,
+            3,
+            10,
+            (0.4914, 0.4822, 0.4465),
+            (0.2470, 0.2435, 0.2616),
+            "shift",
+            True,
+            "DIR/cifar-10-batches-py/{data_batch_1..data_batch_5, test_batch, batches.meta} (the python version)",
+            4,
+        ),
         CIFAR_RECIPE,
     ),
     "cifar100": Preset(
-        DataSpec(32, 3, 100, (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762), "shift", True,
-                 "DIR/cifar-100-python/{train, test, meta} (the python version)", 4),
+        DataSpec(
+            32,
+            3,
+            100,
+            (0.5071, 0.4865, 0.4409),
+            (0.2673, 0.2564, 0.2762),
+            "shift",
+            True,
+            "DIR/cifar-100-python/{train, test, meta} (the python version)",
+            4,
+        ),
         CIFAR_RECIPE,
     ),
     # torchvision.datasets.Imagenette (10 ImageNet classes, the 320px version): Swin-T at 224
     "imagenette": Preset(
-        DataSpec(224, 3, 10, IMAGENET_MEAN, IMAGENET_STD, "resized", True,
-                 "DIR/imagenette2-320/{train,val}/<wnid, e.g. n01440764>/*.JPEG"),
+        DataSpec(
+            224,
+            3,
+            10,
+            IMAGENET_MEAN,
+            IMAGENET_STD,
+            "resized",
+            True,
+            "DIR/imagenette2-320/{train,val}/<wnid, e.g. n01440764>/*.JPEG",
+        ),
         {"epochs": 100, "batch_size": 128, "warmup_epochs": 5},
     ),
     # any ImageNet-style folder: Swin-T at 224, the paper's recipe unchanged
     "imagefolder": Preset(
-        DataSpec(224, 3, 0, IMAGENET_MEAN, IMAGENET_STD, "resized", True,
-                 "DIR/train/<class name>/<image files> and DIR/val/<class name>/<image files>, "
-                 "the same classes in both"),
+        DataSpec(
+            224,
+            3,
+            0,
+            IMAGENET_MEAN,
+            IMAGENET_STD,
+            "resized",
+            True,
+            "DIR/train/<class name>/<image files> and DIR/val/<class name>/<image files>, the same classes in both",
+        ),
     ),
 }
 
@@ -178,8 +232,10 @@ class TrainConfig:
                 raise ValueError(f"--{flag} must be {expected}; got {getattr(self, flag.replace('-', '_'))}")
         if self.lr <= 0:
             scaled = self.lr * self.batch_size / 1024
-            raise ValueError(f"--lr must be above 0; got {self.lr} per 1024 images, i.e. {scaled:g} at batch "
-                             f"{self.batch_size} (the optimizer's learning rate is --lr * batch / 1024)")
+            raise ValueError(
+                f"--lr must be above 0; got {self.lr} per 1024 images, i.e. {scaled:g} at batch "
+                f"{self.batch_size} (the optimizer's learning rate is --lr * batch / 1024)"
+            )
         if self.data is not None and not spec.uses_folder:
             raise ValueError(f"--data is not used by the {self.preset} preset ({spec.layout}); got {self.data!r}")
         self.check_model(spec)
@@ -194,8 +250,10 @@ class TrainConfig:
             if any(value < 1 for value in self.model.get(name, [1])):
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1 per stage; got {self.model[name]}")
         if self.model.get("patch_size", 1) > spec.img_size:
-            raise ValueError(f"--patch-size must be at most the {self.preset} images' {spec.img_size} pixels; "
-                             f"got {self.model['patch_size']}")
+            raise ValueError(
+                f"--patch-size must be at most the {self.preset} images' {spec.img_size} pixels; "
+                f"got {self.model['patch_size']}"
+            )
         rate = self.model.get("drop_path_rate", 0.0)
         if not 0 <= rate < 1:
             raise ValueError(f"--drop-path must be in [0, 1) (1 drops every block: nothing would learn); got {rate}")
@@ -207,7 +265,15 @@ class TrainConfig:
 
 # what may change when a run is resumed: where and how it runs (``epochs``: to extend a run, see swin_edu.train)
 RUNTIME_FIELDS = (
-    "out", "data", "workers", "device", "precision", "channels_last", "compile", "download", "progress",
+    "out",
+    "data",
+    "workers",
+    "device",
+    "precision",
+    "channels_last",
+    "compile",
+    "download",
+    "progress",
     "skip_unreadable",
 )
 
@@ -225,19 +291,3 @@ def make_config(preset: str, **overrides) -> TrainConfig:
             value = {**settings.get("model", SWIN_T), **value}
         settings[key] = value
     return TrainConfig(**settings).check()
-
-
-def resume_config(checkpoint_path: str | os.PathLike, **runtime) -> TrainConfig:
-    """The config a checkpoint was trained with, writing next to it, with ``runtime`` fields changed.
-
-    Only :data:`~swin_edu.presets.RUNTIME_FIELDS` (where and how to run) and ``epochs`` (to extend the run) may
-    change; the recipe is the checkpoint's.
-    """
-    unknown = sorted(set(runtime) - {*RUNTIME_FIELDS, "epochs"})
-    if unknown:
-        raise ValueError(f"a resumed run keeps its recipe; only epochs, {', '.join(RUNTIME_FIELDS)} may change, "
-                         f"not {unknown}")
-    saved = load_checkpoint(checkpoint_path)["config"]
-    known = {f.name for f in fields(TrainConfig)}
-    config = TrainConfig(**{key: value for key, value in saved.items() if key in known})
-    return replace(config, **{"out": str(Path(checkpoint_path).parent), **runtime}).check()

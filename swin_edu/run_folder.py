@@ -2,6 +2,7 @@
 
     best.pt        the checkpoint of the epoch with the best validation accuracy (the latest of equals)
     last.pt        the checkpoint of the last finished epoch: ``--resume DIR/last.pt`` continues from it
+                   (a run stopped while writing its first ``last.pt`` resumes from ``best.pt``: see :func:`resumable`)
     metrics.jsonl  one JSON object per epoch (strict JSON: a non-finite number stops the run instead)
     .lock          who runs in the folder now (process id, machine, start time), held with ``flock``
 
@@ -47,9 +48,15 @@ def check_run_folder(out: Path, resuming_from: Path | None) -> None:
     if found:
         raise FileExistsError(
             f"{os.fspath(out)!r} already holds a run ({', '.join(found)}); continue it with "
-            f"--resume {os.fspath(out / 'last.pt')} (add --epochs N to train it longer), "
+            f"--resume {os.fspath(resumable(out))} (add --epochs N to train it longer), "
             f"or start a new one elsewhere with --out NEW_FOLDER"
         )
+
+
+def resumable(out: Path) -> Path:
+    """The checkpoint to resume a run folder from: ``last.pt``, or ``best.pt`` when the run was stopped while it
+    wrote its first ``last.pt`` (``best.pt`` is a whole checkpoint too, and then the newest)."""
+    return out / "last.pt" if (out / "last.pt").exists() or not (out / "best.pt").exists() else out / "best.pt"
 
 
 class RunFolder:
@@ -71,8 +78,10 @@ class RunFolder:
             lock_file.seek(0)
             holder = lock_file.read().strip() or "another process"
             lock_file.close()
-            raise RunFolderLocked(f"{os.fspath(self.out)!r} is in use by {holder}; wait until that run ends, "
-                                  f"or write elsewhere with --out NEW_FOLDER") from None
+            raise RunFolderLocked(
+                f"{os.fspath(self.out)!r} is in use by {holder}; wait until that run ends, "
+                f"or write elsewhere with --out NEW_FOLDER"
+            ) from None
         lock_file.seek(0)
         lock_file.truncate()
         started = time.strftime("%Y-%m-%d %H:%M:%S")

@@ -16,7 +16,6 @@ steps up from the old schedule's end to where the longer cosine stands at that s
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -28,15 +27,15 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from swin_edu.checkpoint import check_classes, load_checkpoint
-from swin_edu.data import build_datasets, class_names, default_workers
-from swin_edu.distributed import Processes, all_reduce_sum, make_loaders, start_processes
+from swin_edu.checkpoint import check_classes, check_resumable, load_checkpoint
+from swin_edu.data import default_workers
+from swin_edu.distributed import Processes, all_reduce_sum, autocast_dtype, load_data, make_loaders, start_processes
 from swin_edu.evaluate import evaluate
 from swin_edu.model import SwinConfig, SwinTransformer, config_dict
-from swin_edu.presets import RUNTIME_FIELDS, TrainConfig, data_spec
+from swin_edu.presets import TrainConfig, data_spec
 from swin_edu.recipe import (
     NonFiniteLoss,
     batch_mixer,
@@ -50,24 +49,24 @@ from swin_edu.run_folder import RunFolder, check_run_folder
 from swin_edu.train_cli import USER_ERRORS, config_from_args, exit_with_error, parse_args
 
 
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for a precision setting (``auto``: bf16 on CUDA, none on the CPU); None: full fp32."""
-    if precision == "auto":
-        precision = "bf16" if device.type == "cuda" else "fp32"
-    choices = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-    if precision not in choices:
-        raise ValueError(f"--precision must be auto, {', '.join(choices)}; got {precision!r}")
-    return choices[precision]
-
-
 def seed_epoch(seed: int, epoch: int, rank: int) -> None:
     """Seed torch for one epoch of one process: any epoch can be replayed exactly, e.g. after a resume."""
     torch.manual_seed(seed * 1_000_003 + epoch * 1009 + rank)
 
 
-def train_one_epoch(runner: nn.Module, loader: DataLoader, optimizer, scheduler, scaler, config: TrainConfig,
-                    mixer: Callable | None, processes: Processes, dtype: torch.dtype | None, channels_last: bool,
-                    bar: tqdm) -> dict:
+def train_one_epoch(
+    runner: nn.Module,
+    loader: DataLoader,
+    optimizer,
+    scheduler,
+    scaler,
+    config: TrainConfig,
+    mixer: Callable | None,
+    processes: Processes,
+    dtype: torch.dtype | None,
+    channels_last: bool,
+    bar: tqdm,
+) -> dict:
     """One pass over the training set. Returns the mean loss and accuracy over all processes' images.
 
     Accuracy is counted against the original labels, also when Mixup/CutMix blended two images. A loss that is
@@ -107,61 +106,19 @@ def train_one_epoch(runner: nn.Module, loader: DataLoader, optimizer, scheduler,
     return {"train_loss": loss_sum / max(count, 1), "train_acc": correct / max(count, 1), "train_images": int(count)}
 
 
-def load_data(config: TrainConfig, processes: Processes) -> tuple[Dataset, Dataset, list]:
-    """The preset's datasets, cut to ``train_limit`` / ``val_limit``, and the class names.
-
-    In a distributed run rank 0 builds them first (and downloads), then the others read what it wrote.
-    """
-    def build(download: bool) -> tuple[Dataset, Dataset]:
-        return build_datasets(config.preset, config.data, download, config.randaugment, config.erasing,
-                              config.augment, config.skip_unreadable)
-
-    if processes.world_size > 1:
-        if processes.is_main:
-            train_set, val_set = build(config.download)
-        dist.barrier()
-        if not processes.is_main:
-            train_set, val_set = build(False)
-    else:
-        train_set, val_set = build(config.download)
-    classes = class_names(train_set)
-    if config.train_limit:
-        train_set = Subset(train_set, range(min(config.train_limit, len(train_set))))
-    if config.val_limit:
-        val_set = Subset(val_set, range(min(config.val_limit, len(val_set))))
-    return train_set, val_set, classes
-
-
 def build_model(config: TrainConfig, num_classes: int) -> SwinTransformer:
     """The preset's Swin, sized for its data: image size and channels from the preset, classes from the data."""
     spec = data_spec(config.preset)
-    return SwinTransformer(SwinConfig(**config.model, img_size=spec.img_size, in_chans=spec.in_chans,
-                                      num_classes=num_classes))
-
-
-def check_resumable(config: TrainConfig, checkpoint: dict) -> None:
-    """Refuse to resume with a recipe other than the checkpoint's (``epochs`` may grow: that extends the run)."""
-    ours, theirs = plain(asdict(config)), plain(checkpoint["config"])
-    changed = [name for name in ours
-               if name not in (*RUNTIME_FIELDS, "epochs") and name in theirs and ours[name] != theirs[name]]
-    if changed:
-        details = ", ".join(f"{name}: {theirs.get(name)!r} -> {ours[name]!r}" for name in changed)
-        raise ValueError(f"the checkpoint was trained with another recipe ({details}); use swin_edu.presets.resume_config(checkpoint)")
-    if config.epochs < checkpoint["epoch"]:
-        raise ValueError(f"--epochs must be at least the {checkpoint['epoch']} epochs the run has done; "
-                         f"got {config.epochs}")
-
-
-def plain(value):
-    """A value as JSON sees it (tuples become lists), for comparing configs."""
-    return json.loads(json.dumps(value))
+    return SwinTransformer(
+        SwinConfig(**config.model, img_size=spec.img_size, in_chans=spec.in_chans, num_classes=num_classes)
+    )
 
 
 def train(config: TrainConfig, resume=None, callbacks: Sequence[Callable[[list[dict]], None]] = ()) -> list[dict]:
     """Train (or continue training) and return the metrics of every epoch.
 
     Args:
-        config: the run (for ``resume``, the checkpoint's recipe: see :func:`swin_edu.presets.resume_config`).
+        config: the run (for ``resume``, the checkpoint's recipe: see :func:`swin_edu.checkpoint.resume_config`).
         resume: a ``last.pt`` written by an earlier run of the same config.
         callbacks: called on rank 0 after every epoch with the metrics so far (e.g. to draw live curves).
 
@@ -179,8 +136,13 @@ def train(config: TrainConfig, resume=None, callbacks: Sequence[Callable[[list[d
         return run_epochs(config, checkpoint, processes, folder, callbacks)
 
 
-def run_epochs(config: TrainConfig, checkpoint: dict | None, processes: Processes, folder: RunFolder | None,
-               callbacks: Sequence[Callable]) -> list[dict]:
+def run_epochs(
+    config: TrainConfig,
+    checkpoint: dict | None,
+    processes: Processes,
+    folder: RunFolder | None,
+    callbacks: Sequence[Callable],
+) -> list[dict]:
     """The body of :func:`train`, once the run folder is held: build everything, then one epoch after another."""
     device = processes.device
     torch.manual_seed(config.seed)  # the same initial weights in every process
@@ -195,8 +157,12 @@ def run_epochs(config: TrainConfig, checkpoint: dict | None, processes: Processe
     train_loader, val_loader = make_loaders(train_set, val_set, config.batch_size, config.seed, workers, processes)
     optimizer = build_optimizer(model, config.lr, config.batch_size, config.weight_decay)
     steps = len(train_loader)
-    scheduler = build_scheduler(optimizer, round(config.warmup_epochs * steps), config.epochs * steps,
-                                scaled_lr(config.min_lr, config.batch_size))
+    scheduler = build_scheduler(
+        optimizer,
+        round(config.warmup_epochs * steps),
+        config.epochs * steps,
+        scaled_lr(config.min_lr, config.batch_size),
+    )
     dtype = autocast_dtype(config.precision, device)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)  # only fp16 needs loss scaling
     mixer = batch_mixer(len(classes), config.mixup, config.cutmix)
@@ -215,41 +181,64 @@ def run_epochs(config: TrainConfig, checkpoint: dict | None, processes: Processe
         runner = torch.compile(runner)
 
     images_per_epoch = steps * config.batch_size
-    bar = tqdm(total=config.epochs * images_per_epoch, initial=len(history) * images_per_epoch, unit="img",
-               disable=not (config.progress and processes.is_main))
+    bar = tqdm(
+        total=config.epochs * images_per_epoch,
+        initial=len(history) * images_per_epoch,
+        unit="img",
+        disable=not (config.progress and processes.is_main),
+    )
     for epoch in range(len(history), config.epochs):
         seed_epoch(config.seed, epoch, processes.rank)
         train_loader.sampler.set_epoch(epoch)
-        bar.set_description(f"epoch {epoch + 1}/{config.epochs}" + (f", val_acc {history[-1]['val_acc']:.3f}"
-                                                                    if history else ""))
+        bar.set_description(
+            f"epoch {epoch + 1}/{config.epochs}" + (f", val_acc {history[-1]['val_acc']:.3f}" if history else "")
+        )
         start = time.perf_counter()
         try:
-            trained = train_one_epoch(runner, train_loader, optimizer, scheduler, scaler, config, mixer, processes,
-                                      dtype, channels_last, bar)
+            trained = train_one_epoch(
+                runner, train_loader, optimizer, scheduler, scaler, config, mixer, processes, dtype, channels_last, bar
+            )
             validated = evaluate(model, val_loader, device, len(classes), dtype)
             if not torch.isfinite(torch.tensor([trained["train_loss"], validated.loss])).all():
-                raise NonFiniteLoss(f"the loss became {trained['train_loss']} (training), {validated.loss} "
-                                    f"(validation)")
+                raise NonFiniteLoss(
+                    f"the loss became {trained['train_loss']} (training), {validated.loss} (validation)"
+                )
         except NonFiniteLoss as error:
             kept = f"{config.out}/last.pt keeps epoch {len(history)}" if history else "no checkpoint was written"
-            raise NonFiniteLoss(f"{error} in epoch {epoch + 1}, so the run stopped; {kept}. Try a lower --lr, "
-                                f"a lower --drop-path, or --clip-grad (now {config.clip_grad})") from None
-        history.append({
-            "epoch": epoch + 1, "train_loss": trained["train_loss"], "train_acc": trained["train_acc"],
-            "val_loss": validated.loss, "val_acc": validated.accuracy, "lr": scheduler.get_last_lr()[0],
-            "images_per_s": trained["train_images"] / (time.perf_counter() - start),
-            "seconds": time.perf_counter() - start,
-            "skipped": images_per_epoch - trained["train_images"] + len(val_set) - validated.images,
-        })
+            raise NonFiniteLoss(
+                f"{error} in epoch {epoch + 1}, so the run stopped; {kept}. Try a lower --lr, "
+                f"a lower --drop-path, or --clip-grad (now {config.clip_grad})"
+            ) from None
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "train_loss": trained["train_loss"],
+                "train_acc": trained["train_acc"],
+                "val_loss": validated.loss,
+                "val_acc": validated.accuracy,
+                "lr": scheduler.get_last_lr()[0],
+                "images_per_s": trained["train_images"] / (time.perf_counter() - start),
+                "seconds": time.perf_counter() - start,
+                "skipped": images_per_epoch - trained["train_images"] + len(val_set) - validated.images,
+            }
+        )
         if history[-1]["skipped"] and processes.is_main:
             print(f"epoch {epoch + 1}: {history[-1]['skipped']} unreadable images skipped", file=sys.stderr)
         bar.set_description(f"epoch {epoch + 1}/{config.epochs}, val_acc {validated.accuracy:.3f}")
         if folder is not None:
-            folder.save_epoch({
-                "model": model.state_dict(), "model_config": config_dict(model.config), "classes": classes,
-                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "scaler": scaler.state_dict(), "epoch": epoch + 1, "history": history, "config": asdict(config),
-            })
+            folder.save_epoch(
+                {
+                    "model": model.state_dict(),
+                    "model_config": config_dict(model.config),
+                    "classes": classes,
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "scaler": scaler.state_dict(),
+                    "epoch": epoch + 1,
+                    "history": history,
+                    "config": asdict(config),
+                }
+            )
             for callback in callbacks:
                 callback(history)
     bar.close()
@@ -267,12 +256,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         exit_with_error("python -m swin_edu.train", error)
     except KeyboardInterrupt:
         out = config.out if "config" in locals() else args.out
-        print(f"\ninterrupted; continue with: python -m swin_edu.train --resume {Path(out) / 'last.pt'}",
-              file=sys.stderr)
+        print(
+            f"\ninterrupted; continue with: python -m swin_edu.train --resume {Path(out) / 'last.pt'}", file=sys.stderr
+        )
         raise SystemExit(130) from None
     if args.resume and not trained and history:
-        print(f"the run had already finished its {len(history)} epochs; train it longer with "
-              f"--resume {args.resume} --epochs N (N > {len(history)})")
+        print(
+            f"the run had already finished its {len(history)} epochs; train it longer with "
+            f"--resume {args.resume} --epochs N (N > {len(history)})"
+        )
     if history and (not dist.is_initialized() or dist.get_rank() == 0):
         best = max(history, key=lambda record: record["val_acc"])
         print(f"best validation accuracy {best['val_acc']:.4f} at epoch {best['epoch']}; files in {config.out}")

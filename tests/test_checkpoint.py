@@ -28,11 +28,30 @@ from swin_edu.run_folder import RunFolder, RunFolderLocked, check_run_folder, wr
 def tiny_state(epoch: int, val_accs: list[float]) -> dict:
     """A checkpoint of a very small model, with a history whose validation accuracies are ``val_accs``."""
     torch.manual_seed(epoch)
-    model = SwinTransformer(SwinConfig(img_size=32, patch_size=4, in_chans=1, num_classes=3, embed_dim=8,
-                                       depths=(1,), num_heads=(1,), window_size=4))
+    model = SwinTransformer(
+        SwinConfig(
+            img_size=32,
+            patch_size=4,
+            in_chans=1,
+            num_classes=3,
+            embed_dim=8,
+            depths=(1,),
+            num_heads=(1,),
+            window_size=4,
+        )
+    )
     history = [{"epoch": i + 1, "val_acc": acc} for i, acc in enumerate(val_accs)]
-    return {"model": model.state_dict(), "model_config": config_dict(model.config), "classes": ["a", "b", "c"],
-            "optimizer": {}, "scheduler": {}, "scaler": {}, "epoch": epoch, "history": history, "config": {}}
+    return {
+        "model": model.state_dict(),
+        "model_config": config_dict(model.config),
+        "classes": ["a", "b", "c"],
+        "optimizer": {},
+        "scheduler": {},
+        "scaler": {},
+        "epoch": epoch,
+        "history": history,
+        "config": {},
+    }
 
 
 def test_an_interrupted_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
@@ -124,16 +143,25 @@ def test_a_run_folder_that_holds_a_run_or_is_a_file_is_refused(tmp_path):
     with pytest.raises(FileExistsError, match="already holds a run .*--resume .*last.pt.*--out NEW_FOLDER"):
         check_run_folder(tmp_path, resuming_from=None)
     check_run_folder(tmp_path, resuming_from=tmp_path / "last.pt")  # resuming the run in it is fine
+    (tmp_path / "best.pt").write_bytes(b"")  # stopped while writing its first last.pt: best.pt is the newest
+    with pytest.raises(FileExistsError, match=f"--resume {tmp_path / 'best.pt'} "):
+        check_run_folder(tmp_path, resuming_from=None)
+    (tmp_path / "last.pt").write_bytes(b"")
+    with pytest.raises(FileExistsError, match=f"--resume {tmp_path / 'last.pt'} "):
+        check_run_folder(tmp_path, resuming_from=None)
     (tmp_path / "file").write_text("")
     with pytest.raises(ValueError, match="is a file"):
         check_run_folder(tmp_path / "file", resuming_from=None)
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"", "is empty"),
-    (b"epoch,loss\n1,0.5\n", "not a file written by torch.save"),
-    (b"PK\x03\x04 and then nothing", "damaged, truncated or not a checkpoint"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"epoch,loss\n1,0.5\n", "not a file written by torch.save"),
+        (b"PK\x03\x04 and then nothing", "damaged, truncated or not a checkpoint"),
+    ],
+)
 def test_a_file_that_is_not_a_checkpoint_gets_a_clear_error(tmp_path, content, message):
     path = tmp_path / "weights.pt"
     path.write_bytes(content)
@@ -188,13 +216,15 @@ def test_write_atomically_flushes_the_file_before_renaming(tmp_path, monkeypatch
 # Runs in its own process (one torch thread, so forking is safe): trains a reference run, then kills a forked
 # training process with SIGKILL at random moments around its checkpoint writes, checks the files after each
 # kill, resumes from whatever was left, and at the end reports the finished run beside the reference.
-KILL_TRIALS = r'''
+KILL_TRIALS = r"""
 import json, os, random, signal, sys, time
+from pathlib import Path
 import torch
 torch.set_num_threads(1)
 from swin_edu import run_folder
-from swin_edu.checkpoint import load_checkpoint
-from swin_edu.presets import make_config, resume_config
+from swin_edu.checkpoint import load_checkpoint, resume_config
+from swin_edu.presets import make_config
+from swin_edu.run_folder import resumable
 from swin_edu.train import train
 
 out, reference_out, trials, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -203,9 +233,10 @@ settings = dict(epochs=6, batch_size=16, train_limit=32, val_limit=48, warmup_ep
 reference = train(make_config("digits", out=reference_out, **settings))
 last = os.path.join(out, "last.pt")
 
-def resume_or_start():
-    if os.path.exists(last):
-        return train(resume_config(last), resume=last)
+def resume_or_start():  # as the refusal to start anew says: from last.pt, or from best.pt if it is alone
+    checkpoint = resumable(Path(out))
+    if checkpoint.exists():
+        return train(resume_config(checkpoint), resume=checkpoint)
     return train(make_config("digits", out=out, **settings))
 
 rng = random.Random(seed)
@@ -248,13 +279,14 @@ for trial in range(trials):
 final = resume_or_start()
 print(json.dumps({"reference": reference, "final": final, "trials": report,
                   "left": sorted(os.listdir(out))}))
-'''
+"""
 
 
 def test_kill_9_during_checkpoint_writes_never_loses_the_best_weights_and_resumes_exactly(tmp_path):
     command = [sys.executable, "-c", KILL_TRIALS, str(tmp_path / "run"), str(tmp_path / "reference"), "8", "14"]
-    finished = subprocess.run(command, capture_output=True, text=True, timeout=240, check=False,
-                              env={**os.environ, "OMP_NUM_THREADS": "1"})
+    finished = subprocess.run(
+        command, capture_output=True, text=True, timeout=240, check=False, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
     assert finished.returncode == 0, finished.stderr[-3000:]
     result = json.loads(finished.stdout.strip().splitlines()[-1])
     trials = [trial for trial in result["trials"] if "last_epoch" in trial]

@@ -33,8 +33,10 @@ def write_cifar(root: Path, preset: str, per_file: int = 4) -> None:
     rng = np.random.default_rng(0)
 
     def batch(count: int, label_key: str, classes: int) -> dict:
-        return {"data": rng.integers(0, 256, (count, 3072), dtype=np.uint8),
-                label_key: rng.integers(0, classes, count).tolist()}
+        return {
+            "data": rng.integers(0, 256, (count, 3072), dtype=np.uint8),
+            label_key: rng.integers(0, classes, count).tolist(),
+        }
 
     if preset == "cifar10":
         folder = root / "cifar-10-batches-py"
@@ -43,8 +45,11 @@ def write_cifar(root: Path, preset: str, per_file: int = 4) -> None:
         files["batches.meta"] = {"label_names": [f"class{i}" for i in range(10)]}
     else:
         folder = root / "cifar-100-python"
-        files = {"train": batch(5 * per_file, "fine_labels", 100), "test": batch(per_file, "fine_labels", 100),
-                 "meta": {"fine_label_names": [f"class{i}" for i in range(100)]}}
+        files = {
+            "train": batch(5 * per_file, "fine_labels", 100),
+            "test": batch(per_file, "fine_labels", 100),
+            "meta": {"fine_label_names": [f"class{i}" for i in range(100)]},
+        }
     folder.mkdir(parents=True)
     for name, content in files.items():
         (folder / name).write_bytes(pickle.dumps(content))

@@ -17,15 +17,53 @@ import pytest
 from swin_edu.presets import make_config
 from swin_edu.train import train
 
-TINY_FLAGS = ["--embed-dim", "12", "--depths", "1", "1", "--num-heads", "1", "2", "--patch-size", "4", "--drop-path", "0"]
-RECIPE_FLAGS = ["--epochs", "2", "--batch-size", "32", "--train-limit", "128", "--val-limit", "64",
-                "--warmup-epochs", "1", "--no-augment", "--no-progress"]
+TINY_FLAGS = [
+    "--embed-dim",
+    "12",
+    "--depths",
+    "1",
+    "1",
+    "--num-heads",
+    "1",
+    "2",
+    "--patch-size",
+    "4",
+    "--drop-path",
+    "0",
+]
+RECIPE_FLAGS = [
+    "--epochs",
+    "2",
+    "--batch-size",
+    "32",
+    "--train-limit",
+    "128",
+    "--val-limit",
+    "64",
+    "--warmup-epochs",
+    "1",
+    "--no-augment",
+    "--no-progress",
+]
 
 
 def test_two_processes_match_one_process_over_the_same_global_batch(tmp_path):
     out = tmp_path / "ddp"
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-               "-m", "swin_edu.train", "--preset", "digits", "--out", str(out), *TINY_FLAGS, *RECIPE_FLAGS]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "swin_edu.train",
+        "--preset",
+        "digits",
+        "--out",
+        str(out),
+        *TINY_FLAGS,
+        *RECIPE_FLAGS,
+    ]
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
     finished = subprocess.run(command, capture_output=True, text=True, timeout=300, env=environment)
     assert finished.returncode == 0, finished.stderr[-3000:]
@@ -33,8 +71,18 @@ def test_two_processes_match_one_process_over_the_same_global_batch(tmp_path):
     distributed = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
 
     model = dict(embed_dim=12, depths=[1, 1], num_heads=[1, 2], window_size=4, patch_size=4, drop_path_rate=0.0)
-    config = make_config("digits", out=str(tmp_path / "single"), epochs=2, batch_size=32, train_limit=128,
-                         val_limit=64, warmup_epochs=1, augment=False, model=model, progress=False)
+    config = make_config(
+        "digits",
+        out=str(tmp_path / "single"),
+        epochs=2,
+        batch_size=32,
+        train_limit=128,
+        val_limit=64,
+        warmup_epochs=1,
+        augment=False,
+        model=model,
+        progress=False,
+    )
     single = train(config)
 
     assert len(distributed) == len(single) == 2

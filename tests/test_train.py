@@ -11,9 +11,9 @@ import torch
 
 from swin_edu import evaluate as evaluate_cli
 from swin_edu import train as train_cli
-from swin_edu.checkpoint import load_checkpoint, model_from_checkpoint
+from swin_edu.checkpoint import load_checkpoint, model_from_checkpoint, resume_config
 from swin_edu.model import swin_t
-from swin_edu.presets import make_config, resume_config
+from swin_edu.presets import make_config
 from swin_edu.recipe import build_scheduler, parameter_groups, scaled_lr
 from swin_edu.train import train
 
@@ -23,8 +23,16 @@ COMPARED = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr")
 
 
 def tiny_config(out, **overrides):
-    settings = dict(out=str(out), epochs=4, batch_size=32, train_limit=128, val_limit=64, warmup_epochs=1,
-                    model=TINY, progress=False)
+    settings = dict(
+        out=str(out),
+        epochs=4,
+        batch_size=32,
+        train_limit=128,
+        val_limit=64,
+        warmup_epochs=1,
+        model=TINY,
+        progress=False,
+    )
     return make_config("digits", **{**settings, **overrides})
 
 
@@ -36,6 +44,7 @@ def interrupt_after(epochs: int):
     def callback(history):
         if len(history) == epochs:
             raise Interrupted
+
     return callback
 
 

@@ -48,17 +48,30 @@ def plot_curves(
     if label_smoothing and num_classes:
         floor = smoothing_floor(label_smoothing, num_classes)
         train_axes.axhline(floor, color="grey", ls=":", lw=1)
-        train_axes.annotate(f"floor {floor:.2f}: a perfect model", (epochs[0], floor), xytext=(0, 3),
-                            textcoords="offset points", fontsize=7, color="grey")
+        train_axes.annotate(
+            f"floor {floor:.2f}: a perfect model",
+            (epochs[0], floor),
+            xytext=(0, 3),
+            textcoords="offset points",
+            fontsize=7,
+            color="grey",
+        )
 
     val_axes.plot(epochs, [record["val_loss"] for record in history], "s--", ms=3, color="C1")
     val_axes.set(xlabel="epoch", ylabel="cross entropy", title="validation loss\n(true labels, unaugmented images)")
 
     if all("train_acc" in record for record in history):
-        accuracy_axes.plot(epochs, [100 * record["train_acc"] for record in history], "o-", ms=3, color="C0",
-                           label="training (augmented)")
-    accuracy_axes.plot(epochs, [100 * record["val_acc"] for record in history], "s--", ms=3, color="C1",
-                       label="validation")
+        accuracy_axes.plot(
+            epochs,
+            [100 * record["train_acc"] for record in history],
+            "o-",
+            ms=3,
+            color="C0",
+            label="training (augmented)",
+        )
+    accuracy_axes.plot(
+        epochs, [100 * record["val_acc"] for record in history], "s--", ms=3, color="C1", label="validation"
+    )
     accuracy_axes.set(xlabel="epoch", ylabel="%", title="accuracy")
     accuracy_axes.legend(fontsize=8)
     for axes in (train_axes, val_axes, accuracy_axes):
