@@ -14,7 +14,6 @@ Checked on each explorer's own figure (`Explorer.figure`) at its default setting
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from itertools import combinations
 
 import ipywidgets
@@ -28,21 +27,13 @@ from matplotlib.patches import Patch
 
 from swin_edu import widgets
 
-EXPLORERS: dict[str, Callable[[], widgets.Explorer]] = {
-    "window_explorer": widgets.window_explorer,
-    "shift_explorer": widgets.shift_explorer,
-    "mask_explorer": widgets.mask_explorer,
-    "relative_position_explorer": widgets.relative_position_explorer,
-    "receptive_field_explorer": widgets.receptive_field_explorer,
-    "complexity_explorer": widgets.complexity_explorer,
-}
 # colour maps whose lightness rises (or falls) monotonically: readable in grey, and with any colour vision
 LIGHTNESS_MAPS = {"viridis", "cividis", "magma", "inferno", "plasma", "gray", "Greys", "gray_r", "Greys_r", "binary"}
 
 
-@pytest.fixture(scope="module", params=list(EXPLORERS))
+@pytest.fixture(scope="module", params=list(widgets.EXPLORERS))
 def explorer(request: pytest.FixtureRequest) -> widgets.Explorer:
-    return EXPLORERS[request.param]()
+    return widgets.EXPLORERS[request.param]()
 
 
 def panels(figure: Figure) -> list[Axes]:
