@@ -134,7 +134,7 @@ def test_the_figure_draws_the_steps():
     view.show(CAT_EYE, 2)  # stage 1 block 2: rolled by 3
     now = figure_steps[2]
     assert "stage 1, block 2 (SW-MSA, rolled by (-3, -3))" in view.title.get_text()
-    assert "window 18" in view.map_ax.get_title() and "rows 7-27, columns 7-27" in view.map_ax.get_title()
+    assert "window 18" in view.map_ax.get_title() and "rows 7-27, cols 7-27" in view.map_ax.get_title()
     assert tuple(view.token_marker.get_xydata()[0]) == (14, 17)  # (x, y) = (col, row) of the rolled token
     rolled_by_hand = {((r - 3) % 56, (c - 3) % 56) for r, c in np.argwhere(now.attends)}
     drawn = {(int(y), int(x)) for x, y in view.open_marks.get_xydata()}

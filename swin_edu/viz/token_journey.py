@@ -64,7 +64,7 @@ class TokenJourneyFigure:
             label="the pixel",
         )
         ax.set_axis_off()
-        ax.set_title("The photo; dimmed: outside the receptive field", fontsize=10)
+        ax.set_title("The photo: the pixel (star); dimmed:\noutside the receptive field", fontsize=10)
         outlines = [  # lines in the legend: a dashed and a solid outline differ there too, not only in colour
             Line2D([], [], color=OKABE_ITO["orange"], linewidth=2.5, linestyle="--", label=self.seen.get_label()),
             Line2D([], [], color="black", linewidth=2, label=self.cell.get_label()),
@@ -172,13 +172,13 @@ class TokenJourneyFigure:
         if not 0 <= step < len(steps):
             raise ValueError(f"step must be 0 to {len(steps) - 1} (patch, blocks, mergings, pooling), got {step}")
         now = steps[step]
-        self.title.set_text(f"Pixel ({pixel[0]}, {pixel[1]}), step {step} of {len(steps) - 1}: {now.headline()}")
+        self.title.set_text(f"Step {step} of {len(steps) - 1}: {now.headline()}")  # short: glyphs cost most of a frame
         self._show_photo(pixel, now)
         self._show_map(now)
         self.growth_line.set_data(np.arange(len(steps)), [int(step.field.sum()) for step in steps])
         count, total = int(now.field.sum()), now.field.size
         self.growth_now.set_data([step], [count])
-        self.growth_text.set_text(f"after this step:\n{count} of {total} patches ({100 * count / total:.0f}%)")
+        self.growth_text.set_text(f"this step: {count} of {total} patches ({100 * count / total:.0f}%)")
         return self.figure
 
     def _show_photo(self, pixel: tuple[int, int], now: JourneyStep) -> None:
@@ -239,8 +239,8 @@ class TokenJourneyFigure:
         shown_stage, (map_height, map_width) = now.stage - (now.kind == "merge"), now.attends.shape
         padded = ", padded" if (height, width) != (map_height, map_width) else ""
         self.map_ax.set_title(
-            f"Stage {shown_stage + 1} map ({map_height}x{map_width}{padded}),"
-            f" rows {top}-{bottom - 1}, columns {left}-{right - 1}:\n{what}",
+            f"Stage {shown_stage + 1} ({map_height}x{map_width}{padded}), "
+            f"rows {top}-{bottom - 1}, cols {left}-{right - 1}:\n{what}",
             fontsize=10,
         )
 
