@@ -42,23 +42,11 @@ DIGITS = [
     "32",
     "--no-progress",
 ]
-# a tiny Swin for the 224x224 image-folder preset: 14x14 patches of 16 pixels, windows of 7
-FOLDER_MODEL = [
-    "--embed-dim",
-    "12",
-    "--depths",
-    "1",
-    "1",
-    "--num-heads",
-    "1",
-    "2",
-    "--patch-size",
-    "16",
-    "--window-size",
-    "7",
-    "--warmup-epochs",
-    "0",
-]
+# one epoch of a tiny Swin on the 224x224 image-folder preset: 14x14 patches of 16 pixels, windows of 7
+FOLDER_RUN = (
+    "--preset imagefolder --embed-dim 12 --depths 1 1 --num-heads 1 2 --patch-size 16 --window-size 7 "
+    "--warmup-epochs 0 --epochs 1 --batch-size 2 --no-progress"
+).split()
 
 
 def run_cli(main, argv, capsys) -> tuple[int, str, str]:
@@ -253,24 +241,7 @@ def test_class_names_or_counts_that_differ_from_the_checkpoint_are_refused(tmp_p
     write_image_folder(tmp_path / "pets", ["cat", "dog"])
     out = tmp_path / "run"
     code, _, err = run_cli(
-        train_module.main,
-        [
-            "--preset",
-            "imagefolder",
-            "--data",
-            str(tmp_path / "pets"),
-            *FOLDER_MODEL,
-            "--epochs",
-            "1",
-            "--batch-size",
-            "2",
-            "--no-progress",
-            "--workers",
-            "0",
-            "--out",
-            str(out),
-        ],
-        capsys,
+        train_module.main, [*FOLDER_RUN, "--data", str(tmp_path / "pets"), "--workers", "0", "--out", str(out)], capsys
     )
     assert code == 0, err
     write_image_folder(tmp_path / "renamed", ["cat", "fox"])
@@ -295,18 +266,7 @@ def test_a_truncated_jpeg_is_named_and_can_be_skipped_counted_and_reported(tmp_p
     write_image_folder(tmp_path / "pets", ["cat", "dog"])
     broken = tmp_path / "pets" / "train" / "dog" / "dog_1.jpg"
     broken.write_bytes(broken.read_bytes()[:300])
-    common = [
-        "--preset",
-        "imagefolder",
-        "--data",
-        str(tmp_path / "pets"),
-        *FOLDER_MODEL,
-        "--epochs",
-        "1",
-        "--batch-size",
-        "2",
-        "--no-progress",
-    ]
+    common = [*FOLDER_RUN, "--data", str(tmp_path / "pets")]
     code, _, err = run_cli(train_module.main, [*common, "--workers", "0", "--out", str(tmp_path / "a")], capsys)
     assert_one_line_error(code, err, f"cannot read image '{broken}'", "--skip-unreadable")
     code, _, err = run_cli(train_module.main, [*common, "--workers", "1", "--out", str(tmp_path / "b")], capsys)
