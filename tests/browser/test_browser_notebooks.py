@@ -2,7 +2,8 @@
 
 nbval already proves that the kernel runs each cell; this proves what the student sees: no error anywhere on
 screen (also none inside a widget), every widget rendered as controls (not "Loading widget..." nor a line of
-text), every figure on screen. Screenshots of the widget cells are kept under test-artifacts/browser/.
+text), every figure on screen. Screenshots of the widget cells are kept in the browser tests' artifacts folder
+(`servers.artifacts_dir("browser")`, outside the repository).
 """
 
 import re
