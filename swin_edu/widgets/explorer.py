@@ -46,7 +46,11 @@ LIVE_WIDTH = 1000  # pixels: a notebook column is about this wide; a wider image
 
 
 class View(Protocol):
-    """What an explorer needs from a drawing: a figure, and the artists that its ``update`` changes."""
+    """What an explorer needs from a drawing: a figure, and the artists that its ``update`` changes.
+
+    A view may also name its ``image_format``: "jpeg" for figures mostly photo (smaller and five times faster to
+    encode than PNG, which stays the default for lines and text).
+    """
 
     figure: Figure
     dynamic: list[Artist]
@@ -68,10 +72,14 @@ def one_torch_thread() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-def png_bytes(rgba: np.ndarray) -> bytes:
-    """An ``(H, W, 4)`` uint8 image as PNG, compressed lightly: about 10 ms for a 1200 x 480 figure."""
+def encode(rgba: np.ndarray, image_format: str = "png") -> bytes:
+    """An ``(H, W, 4)`` uint8 image as PNG (compressed lightly: about 5 ms for a 1000 x 260 figure of lines and
+    text) or JPEG at quality 95 (about 3 ms for a 1000 x 500 figure with a photo, where PNG takes 17 ms)."""
     buffer = io.BytesIO()
-    Image.fromarray(rgba).save(buffer, format="png", compress_level=1)
+    if image_format == "jpeg":
+        Image.fromarray(rgba[..., :3]).save(buffer, format="jpeg", quality=95)
+    else:
+        Image.fromarray(rgba).save(buffer, format="png", compress_level=1)
     return buffer.getvalue()
 
 
@@ -80,6 +88,7 @@ class Blitter:
 
     def __init__(self, view: View) -> None:
         self.view = view
+        self.image_format = getattr(view, "image_format", "png")
         figure = view.figure
         figure.set_dpi(min(100.0, LIVE_WIDTH / figure.get_figwidth()))  # fewer pixels to draw and encode
         # the refusal veil: a white film and the reason, drawn over the last figure when a setting is refused
@@ -101,7 +110,7 @@ class Blitter:
             self.veil_text.set_text(f"Not possible: {refusal}\n(the figure shows the last possible setting)")
             figure.draw_artist(self.veil)
             figure.draw_artist(self.veil_text)
-        return png_bytes(np.asarray(figure.canvas.buffer_rgba()))
+        return encode(np.asarray(figure.canvas.buffer_rgba()), self.image_format)
 
 
 class Explorer(widgets.VBox):
@@ -174,6 +183,7 @@ class Explorer(widgets.VBox):
         self._shown = shown
         self.figure = shown.view.figure
         self.readout.value = readout
+        self.image.format = shown.image_format
         self.image.value = png
         self.redraws += 1
 
@@ -240,10 +250,10 @@ class Explorer(widgets.VBox):
         self._redraw_at_rest = True
 
     def _repr_mimebundle_(self, **kwargs) -> dict:
-        """The live widget, and a PNG of the current view for renderers without a kernel (GitHub, nbconvert)."""
+        """The live widget, and a picture of the current view for renderers without a kernel (GitHub, nbconvert)."""
         bundle = super()._repr_mimebundle_(**kwargs)
         if self.image.value:
-            bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+            bundle[f"image/{self.image.format}"] = base64.b64encode(self.image.value).decode("ascii")
         bundle["text/plain"] = f"{type(self).__name__}: {html.unescape(_plain(self.readout.value))}"
         return bundle
 
