@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader
 from swin_edu.checkpoint import MODEL_KEYS, check_classes, load_checkpoint, model_from_state
 from swin_edu.data import build_datasets, class_names, collate_readable, default_workers
 from swin_edu.distributed import resolve_device
+from swin_edu.model import eval_mode
 from swin_edu.presets import data_spec
 
 
@@ -58,11 +59,9 @@ def evaluate(
         dtype: autocast dtype (bf16, fp16) or None for full precision.
     """
     device = torch.device(device)
-    was_training = model.training
-    model.eval()
     loss_sum = torch.zeros((), device=device)
     confusion = torch.zeros(num_classes, num_classes, dtype=torch.long, device=device)
-    try:
+    with eval_mode(model):
         for batch in loader:
             if batch is None:
                 continue
@@ -72,8 +71,6 @@ def evaluate(
             loss_sum += F.cross_entropy(logits.float(), labels, reduction="sum")
             pairs = labels * num_classes + logits.argmax(1)  # (true, predicted) as one index
             confusion += torch.bincount(pairs, minlength=num_classes**2).view(num_classes, num_classes)
-    finally:
-        model.train(was_training)
     if dist.is_initialized():
         dist.all_reduce(loss_sum)
         dist.all_reduce(confusion)

@@ -164,7 +164,7 @@ def test_mixed_precision_autocast_runs_on_the_cpu(tmp_path, precision):
 def test_training_fits_a_small_set(tmp_path):
     config = tiny_config(tmp_path, epochs=10, train_limit=64, val_limit=64, lr=0.5, min_lr=0.05, augment=False)
     history = train(config)
-    # chance is a loss of ln(10) = 2.30 and an accuracy of 0.1; notebook 08 trains the full preset to over 95%
+    # chance is a loss of ln(10) = 2.30 and an accuracy of 0.1; notebook 10 trains the full preset
     assert history[-1]["train_loss"] < history[0]["train_loss"] - 0.15
     assert history[-1]["train_acc"] >= 0.2
 
