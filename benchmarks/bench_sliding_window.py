@@ -1,4 +1,4 @@
-"""Naive sliding-window attention against Swin's shifted windows, side by side in one run (paper section 3.2, Table 5).
+"""Naive sliding-window attention against Swin's shifted windows, side by side in one run (paper Table 5).
 
     python benchmarks/bench_sliding_window.py                  # stage 1 of Swin-T: 56x56, C = 96, M = 7, 3 heads
     python benchmarks/bench_sliding_window.py --batch 8 --rounds 30 --device cuda

@@ -1,12 +1,13 @@
-"""Sliding-window attention, the naive way: the baseline that shifted windows replace (paper section 3.2).
+"""Sliding-window attention, the naive way: the baseline that shifted windows replace (paper Introduction, section 2).
 
 In *sliding-window* self-attention every query attends to the M x M tokens centred on itself. Its neighbourhood
 differs from its neighbour's by one row or column, so every query has its own key set: the keys and values are
 copied once per query (``F.unfold``), M^2 copies of the map, before a tiny (1 x M^2) attention per token. In
-Swin's *window* attention, the M^2 queries of a window share one key set; the whole window is one M^2 x M^2
-matrix product, and nothing is copied. Both cost about the same multiply-adds (formula (2) of the paper counts
-them); the difference the paper measures (Table 5) is in memory traffic and latency, and it is what this
-module lets a reader measure for themselves (``benchmarks/bench_sliding_window.py``, notebook 04).
+Swin's *window* attention the M^2 queries of a window share one key set: the keys are regrouped once, not copied
+M^2 times, and a window is one M^2 x M^2 matrix product. Both cost the same multiply-adds for Q K^T and the
+weighted sum (every query meets M^2 keys). The paper puts the difference in memory access (Introduction) and
+measures it as latency (Table 5, section 4.4); ``benchmarks/bench_sliding_window.py`` and notebook 04 measure it
+here, time and memory.
 
 This is a teaching baseline: it reuses a :class:`~swin_edu.attention.WindowAttention` layer's projections and
 relative position bias table, so both kinds of attention run with the same weights. It is not part of the model.

@@ -1,4 +1,4 @@
-"""Naive sliding-window attention (the baseline of paper section 3.2), against a brute force and a hand case."""
+"""Naive sliding-window attention (the paper's Introduction and section 2), against a brute force and hand cases."""
 
 import pytest
 import torch
