@@ -50,6 +50,8 @@ def check_padded_maps_112(answer: object) -> bool:
         "the patches give a 28x28 map; each merging halves it, padding an odd side by one first; "
         "then each block pads its map at the bottom and right up to a multiple of M = 7."
     )
+    if answer is None:
+        return report(False, "sizes is still None.", hint)
     return check_shape_list(answer, expected, hint, layout="(side, padded side)")
 
 
