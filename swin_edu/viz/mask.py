@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import blended_transform_factory
 
-from swin_edu.viz.shift import check_setting, padding_bands, padding_map
-from swin_edu.viz.style import CATEGORY_CMAP, GlyphTitle, draw_grid, new_figure, set_text_glyphs, text_glyphs
+from swin_edu.viz.shift import check_setting, grid_segments, padding_bands, padding_map
+from swin_edu.viz.style import CATEGORY_CMAP, GlyphTitle, new_figure, set_text_glyphs, text_glyphs
 from swin_edu.windows import WindowGrid, cached_shift_mask, region_labels, window_partition
 
 MASK_CMAP = "cividis"  # -100 dark blue, 0 light yellow: they differ in lightness, not only in hue
@@ -77,48 +78,40 @@ class MaskView:
     ``dynamic`` artists change between updates; axes, window grid and colour bar stay.
     """
 
-    def __init__(self, padded_height: int, padded_width: int, window_size: int) -> None:
-        self.layout = (padded_height, padded_width, window_size)
-        side, tokens = window_size, window_size * window_size
-        windows_total = (padded_height // side) * (padded_width // side)
-        panels = min(PANELS, windows_total)
+    def __init__(self, panels: int = PANELS) -> None:
         self.figure = figure = new_figure(3.0 * (1 + panels), 3.9)
         axes = figure.subplots(1, 1 + panels, squeeze=False)[0]
         figure.subplots_adjust(left=0.05, right=0.98, bottom=0.14, top=0.8, wspace=0.32)
         self.labels_ax, self.mask_axes = axes[0], list(axes[1:])
 
         ax = self.labels_ax
-        self.labels_image = ax.imshow(np.zeros((padded_height, padded_width)), cmap=CATEGORY_CMAP, vmin=-0.5, vmax=8.5)
-        draw_grid(ax, side, padded_height, padded_width, origin=-0.5, colors="black", linewidths=2)
+        self.labels_image = ax.imshow(
+            np.zeros((1, 1)), cmap=CATEGORY_CMAP, vmin=-0.5, vmax=8.5, interpolation="nearest"
+        )
+        ax.set_aspect("auto")  # the box stays and the limits follow the map (square cells: ``_fit``)
+        self.window_grid = ax.add_collection(LineCollection([], colors="black", linewidths=2))
         self.region_marks = ax.scatter([], [], s=110, c="white", edgecolors="black", linewidths=0.8, zorder=3)
         self.region_names = text_glyphs(ax, np.zeros((0, 2)), [], fontsize=8)
         self.region_names.set_zorder(4)
         self.padding = [ax.add_patch(_padding_patch()) for _ in range(2)]  # a band of rows, a band of columns
         self.outline = ax.add_patch(
-            Rectangle((0, 0), side, side, fill=False, edgecolor="white", linewidth=3, linestyle="--", zorder=5)
+            Rectangle((0, 0), 1, 1, fill=False, edgecolor="white", linewidth=3, linestyle="--", zorder=5)
         )
         self.labels_title = GlyphTitle(ax)
-        ax.set_xticks(np.arange(0, padded_width, side))
-        ax.set_yticks(np.arange(0, padded_height, side))
-        ax.set_xlabel("column (token)")
-        ax.set_ylabel("row (token)")
+        self.label_ticks = _glyph_ticks(ax, fontsize=9)  # at every window boundary, which moves with M
+        ax.set_xlabel("column (token)", labelpad=14)
+        ax.set_ylabel("row (token)", labelpad=16)
 
         self.mask_images, self.mask_titles, self.markers, self.frames, self.ticks = [], [], [], [], []
         for ax in self.mask_axes:
-            image = ax.imshow(np.zeros((tokens, tokens)), cmap=MASK_CMAP, vmin=-100, vmax=0, interpolation="nearest")
+            image = ax.imshow(np.zeros((1, 1)), cmap=MASK_CMAP, vmin=-100, vmax=0, interpolation="nearest")
             self.mask_images.append(image)
             self.mask_titles.append(GlyphTitle(ax))
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_xlabel("key token (its region)", labelpad=10)
             ax.set_ylabel("query token (its region)", labelpad=10)
-            below = blended_transform_factory(ax.transData, ax.transAxes)
-            left = blended_transform_factory(ax.transAxes, ax.transData)
-            self.ticks.append(
-                (text_glyphs(ax, np.zeros((0, 2)), [], 7, below), text_glyphs(ax, np.zeros((0, 2)), [], 7, left))
-            )
-            for tick in self.ticks[-1]:
-                tick.set_clip_on(False)
+            self.ticks.append(_glyph_ticks(ax, fontsize=7))
             (white,) = ax.plot(
                 [], [], marker="o", markersize=9, markerfacecolor="none", markeredgecolor="white", markeredgewidth=2.5
             )
@@ -133,22 +126,37 @@ class MaskView:
         )
         colorbar.set_ticks([-100, 0], labels=["-100: blocked (dark)", "0: may attend (light)"])
         self.dynamic = [
-            self.labels_image, self.region_marks, self.region_names, *self.padding, self.outline,
+            self.labels_image, self.window_grid, *self.label_ticks, self.region_marks, self.region_names,
+            *self.padding, self.outline,
             self.labels_title.glyphs, *self.mask_images, *(title.glyphs for title in self.mask_titles),
             *(m for pair in self.markers for m in pair), *self.frames, *(t for pair in self.ticks for t in pair),
         ]  # fmt: skip
 
     def update(
-        self, height: int, width: int, shift: int, window: int = 0, query: int | None = None, key: int | None = None
+        self,
+        height: int,
+        width: int,
+        window_size: int,
+        shift: int,
+        window: int = 0,
+        query: int | None = None,
+        key: int | None = None,
     ) -> None:
-        """Show the ``height x width`` map (padded to this layout) with shift ``shift``; outline ``window`` and
-        mark entry (``query``, ``key``) of its mask when given."""
-        padded_height, padded_width, side = self.layout
+        """Show the ``height x width`` map (padded to whole windows, as the model pads it) with window M and shift
+        s; outline ``window`` and mark entry (``query``, ``key``) of its mask when given."""
+        check_setting(height, width, window_size, shift)
+        side = window_size
         grid = WindowGrid.for_map(height, width, side, shift)
-        if (grid.padded_height, grid.padded_width) != (padded_height, padded_width):
+        padded_height, padded_width = grid.padded_height, grid.padded_width
+        if min(PANELS, (padded_height // side) * (padded_width // side)) != len(self.mask_axes):
             raise ValueError(
-                f"a {height}x{width} map pads to {grid.padded_height}x{grid.padded_width}, not this layout"
+                f"this figure has {len(self.mask_axes)} mask panels, not what {height}x{width}, M = {side} needs"
             )
+        self.labels_image.set_extent((-0.5, padded_width - 0.5, padded_height - 0.5, -0.5))
+        _fit(self.labels_ax, padded_height, padded_width)
+        self.window_grid.set_segments(grid_segments(side, padded_height, padded_width))
+        rows, cols = np.arange(0, padded_height, side), np.arange(0, padded_width, side)
+        _set_glyph_ticks(self.label_ticks, cols, rows, [str(c) for c in cols], [str(r) for r in rows])
         labels = region_labels(padded_height, padded_width, side, grid.shift).numpy()  # (Hp, Wp)
         masks, token_labels = window_masks(grid), window_token_labels(grid)  # (nW, N, N), (nW, N)
         windows_total = masks.shape[0]
@@ -169,28 +177,61 @@ class MaskView:
             if band is not None:
                 patch.set_bounds(*band)
         row, col = divmod(window, padded_width // side)
-        self.outline.set_xy((col * side - 0.5, row * side - 0.5))
+        self.outline.set_bounds(col * side - 0.5, row * side - 0.5, side, side)
         shift_note = f"shift {grid.shift[0]}" if grid.shift[0] == grid.shift[1] else f"shift {grid.shift}"
         padded = (
             f", padded to {padded_height}x{padded_width}" if (height, width) != (padded_height, padded_width) else ""
         )
         self.labels_title.set(f"Regions after the shift ({shift_note})\n{height}x{width}{padded}, window {side}")
 
+        tokens = side * side
         for index, number in enumerate(shown_windows(windows_total, window)):
             mask = masks[number].numpy()
             self.mask_images[index].set_data(mask)
+            self.mask_images[index].set_extent((-0.5, tokens - 0.5, tokens - 0.5, -0.5))
+            self.mask_axes[index].set_xlim(-0.5, tokens - 0.5)
+            self.mask_axes[index].set_ylim(tokens - 0.5, -0.5)
             blocked = int((mask == -100).sum())
             self.mask_titles[index].set(f"Mask of window {number}\n{blocked} of {mask.size} entries are -100")
             centres, names = _region_runs(token_labels[number].tolist())
-            x_ticks, y_ticks = self.ticks[index]
-            set_text_glyphs(x_ticks, [(c, -0.05) for c in centres], names)
-            set_text_glyphs(y_ticks, [(-0.05, c) for c in centres], names)
+            _set_glyph_ticks(self.ticks[index], centres, centres, names, names)
             chosen = number == window
             self.frames[index].set_visible(chosen)
             for marker in self.markers[index]:
                 marker.set_data(
                     [key], [query]
                 ) if chosen and query is not None and key is not None else marker.set_data([], [])
+
+
+def _fit(ax, height: int, width: int) -> None:
+    """Limits that show ``height x width`` cells square and centred in the axes' fixed box (what
+    ``adjustable="datalim"`` does at draw time; the explorer redraws without drawing the axes)."""
+    box = ax.get_position()
+    box_ratio = (box.height * ax.figure.get_figheight()) / (box.width * ax.figure.get_figwidth())
+    span_x, span_y = max(width, height / box_ratio), max(height, width * box_ratio)
+    ax.set_xlim(width / 2 - 0.5 - span_x / 2, width / 2 - 0.5 + span_x / 2)
+    ax.set_ylim(height / 2 - 0.5 + span_y / 2, height / 2 - 0.5 - span_y / 2)
+
+
+def _glyph_ticks(ax, fontsize: float) -> tuple:
+    """Tick labels below and left of ``ax`` drawn as glyph outlines (they move with the setting: fast to redraw)."""
+    below = blended_transform_factory(ax.transData, ax.transAxes)
+    left = blended_transform_factory(ax.transAxes, ax.transData)
+    ticks = (
+        text_glyphs(ax, np.zeros((0, 2)), [], fontsize, below),
+        text_glyphs(ax, np.zeros((0, 2)), [], fontsize, left),
+    )
+    for tick in ticks:
+        tick.set_clip_on(False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ticks
+
+
+def _set_glyph_ticks(ticks: tuple, xs, ys, x_names: list[str], y_names: list[str]) -> None:
+    x_ticks, y_ticks = ticks
+    set_text_glyphs(x_ticks, [(x, -0.05) for x in xs], x_names)
+    set_text_glyphs(y_ticks, [(-0.05, y) for y in ys], y_names)
 
 
 def _padding_patch() -> Rectangle:
@@ -206,11 +247,12 @@ def _region_runs(labels: list[int]) -> tuple[list[float], list[str]]:
     return [(start + end - 1) / 2 for start, end in zip(starts, ends)], [str(labels[start]) for start in starts]
 
 
-def mask_layout(height: int, width: int, window_size: int, shift: int = 0) -> tuple[int, int, int]:
-    """What a :class:`MaskView` is built for: the padded map and the window (a ValueError if impossible)."""
+def mask_layout(height: int, width: int, window_size: int, shift: int = 0) -> int:
+    """What a :class:`MaskView` is built for: how many mask panels (four, or fewer windows); a ValueError if the
+    setting is impossible."""
     check_setting(height, width, window_size, shift)
     grid = WindowGrid.for_map(height, width, window_size, shift)
-    return grid.padded_height, grid.padded_width, window_size
+    return min(PANELS, (grid.padded_height // window_size) * (grid.padded_width // window_size))
 
 
 def plot_mask(
@@ -224,6 +266,6 @@ def plot_mask(
 ) -> Figure:
     """The region labels of the shifted map and the masks of four windows around ``selected`` (outlined in both);
     ``query``/``key`` mark one entry of its mask. A map that is not a whole number of windows is padded."""
-    view = MaskView(*mask_layout(height, width, window_size, shift))
-    view.update(height, width, shift, selected, query, key)
+    view = MaskView(mask_layout(height, width, window_size, shift))
+    view.update(height, width, window_size, shift, selected, query, key)
     return view.figure

@@ -18,7 +18,7 @@ def mask_explorer() -> Explorer:
     def show(
         view: MaskView, height: int, width: int, window_size: int, shift: int, window: int, query: int, key: int
     ) -> str:
-        view.update(height, width, shift, window, query, key)
+        view.update(height, width, window_size, shift, window, query, key)
         grid = WindowGrid.for_map(height, width, window_size, shift)
         pairs = separated_pairs(grid, window)
         listed = (
@@ -42,7 +42,7 @@ def mask_explorer() -> Explorer:
     return Explorer(
         controls,
         layout=lambda height, width, window_size, shift, **_: mask_layout(height, width, window_size, shift),
-        build=lambda layout: MaskView(*layout),
+        build=MaskView,
         show=show,
         constrain=limit_to_map,
     )
