@@ -141,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(run(args))
     except USER_ERRORS as error:
         exit_with_error("python -m swin_edu.evaluate", error)
+    except KeyboardInterrupt:
+        print("\ninterrupted; nothing was written", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":

@@ -17,9 +17,9 @@ from swin_edu.presets import PRESETS, RUNTIME_FIELDS, TrainConfig, make_config
 from swin_edu.recipe import NonFiniteLoss
 from swin_edu.run_folder import RunFolderLocked
 
-# what a user can cause, and gets as one line: bad flags or files (ValueError, FileNotFoundError, an existing
-# run: FileExistsError), a busy run folder, a broken image, a loss that diverged
-USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, RunFolderLocked, UnreadableImage, NonFiniteLoss)
+# what a user can cause, and gets as one line: bad flags or files (ValueError; OSError: a missing file, an existing
+# run, a path through a file, a full disk), a busy run folder, a broken image, a loss that diverged
+USER_ERRORS = (ValueError, OSError, RunFolderLocked, UnreadableImage, NonFiniteLoss)
 
 
 def exit_with_error(program: str, error: BaseException) -> None:

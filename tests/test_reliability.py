@@ -140,6 +140,8 @@ def test_out_that_is_a_file_is_refused(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")
     code, _, err = run_cli(train_module.main, [*DIGITS, "--out", str(tmp_path / "notes.txt")], capsys)
     assert_one_line_error(code, err, "--out", "notes.txt' is a file")
+    code, _, err = run_cli(train_module.main, [*DIGITS, "--out", str(tmp_path / "notes.txt" / "run")], capsys)
+    assert_one_line_error(code, err, "Not a directory", "notes.txt")
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
