@@ -15,10 +15,18 @@ import torch
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
-from matplotlib.transforms import blended_transform_factory
 
 from swin_edu.viz.shift import check_setting, grid_segments, padding_bands, padding_map
-from swin_edu.viz.style import CATEGORY_CMAP, GlyphTitle, new_figure, set_text_glyphs, text_glyphs
+from swin_edu.viz.style import (
+    CATEGORY_CMAP,
+    GlyphTitle,
+    fit_cells,
+    glyph_ticks,
+    new_figure,
+    set_glyph_ticks,
+    set_text_glyphs,
+    text_glyphs,
+)
 from swin_edu.windows import WindowGrid, cached_shift_mask, region_labels, window_partition
 
 MASK_CMAP = "cividis"  # -100 dark blue, 0 light yellow: they differ in lightness, not only in hue
@@ -88,7 +96,7 @@ class MaskView:
         self.labels_image = ax.imshow(
             np.zeros((1, 1)), cmap=CATEGORY_CMAP, vmin=-0.5, vmax=8.5, interpolation="nearest"
         )
-        ax.set_aspect("auto")  # the box stays and the limits follow the map (square cells: ``_fit``)
+        ax.set_aspect("auto")  # the box stays and the limits follow the map (square cells: ``fit_cells``)
         self.window_grid = ax.add_collection(LineCollection([], colors="black", linewidths=2))
         self.region_marks = ax.scatter([], [], s=110, c="white", edgecolors="black", linewidths=0.8, zorder=3)
         self.region_names = text_glyphs(ax, np.zeros((0, 2)), [], fontsize=8)
@@ -98,7 +106,7 @@ class MaskView:
             Rectangle((0, 0), 1, 1, fill=False, edgecolor="white", linewidth=3, linestyle="--", zorder=5)
         )
         self.labels_title = GlyphTitle(ax)
-        self.label_ticks = _glyph_ticks(ax, fontsize=9)  # at every window boundary, which moves with M
+        self.label_ticks = glyph_ticks(ax, fontsize=9)  # at every window boundary, which moves with M
         ax.set_xlabel("column (token)", labelpad=14)
         ax.set_ylabel("row (token)", labelpad=16)
 
@@ -111,7 +119,7 @@ class MaskView:
             ax.set_yticks([])
             ax.set_xlabel("key token (its region)", labelpad=10)
             ax.set_ylabel("query token (its region)", labelpad=10)
-            self.ticks.append(_glyph_ticks(ax, fontsize=7))
+            self.ticks.append(glyph_ticks(ax, fontsize=7))
             (white,) = ax.plot(
                 [], [], marker="o", markersize=9, markerfacecolor="none", markeredgecolor="white", markeredgewidth=2.5
             )
@@ -153,10 +161,10 @@ class MaskView:
                 f"this figure has {len(self.mask_axes)} mask panels, not what {height}x{width}, M = {side} needs"
             )
         self.labels_image.set_extent((-0.5, padded_width - 0.5, padded_height - 0.5, -0.5))
-        _fit(self.labels_ax, padded_height, padded_width)
+        fit_cells(self.labels_ax, padded_height, padded_width)
         self.window_grid.set_segments(grid_segments(side, padded_height, padded_width))
         rows, cols = np.arange(0, padded_height, side), np.arange(0, padded_width, side)
-        _set_glyph_ticks(self.label_ticks, cols, rows, [str(c) for c in cols], [str(r) for r in rows])
+        set_glyph_ticks(self.label_ticks, cols, rows, [str(c) for c in cols], [str(r) for r in rows])
         labels = region_labels(padded_height, padded_width, side, grid.shift).numpy()  # (Hp, Wp)
         masks, token_labels = window_masks(grid), window_token_labels(grid)  # (nW, N, N), (nW, N)
         windows_total = masks.shape[0]
@@ -194,44 +202,13 @@ class MaskView:
             blocked = int((mask == -100).sum())
             self.mask_titles[index].set(f"Mask of window {number}\n{blocked} of {mask.size} entries are -100")
             centres, names = _region_runs(token_labels[number].tolist())
-            _set_glyph_ticks(self.ticks[index], centres, centres, names, names)
+            set_glyph_ticks(self.ticks[index], centres, centres, names, names)
             chosen = number == window
             self.frames[index].set_visible(chosen)
             for marker in self.markers[index]:
                 marker.set_data(
                     [key], [query]
                 ) if chosen and query is not None and key is not None else marker.set_data([], [])
-
-
-def _fit(ax, height: int, width: int) -> None:
-    """Limits that show ``height x width`` cells square and centred in the axes' fixed box (what
-    ``adjustable="datalim"`` does at draw time; the explorer redraws without drawing the axes)."""
-    box = ax.get_position()
-    box_ratio = (box.height * ax.figure.get_figheight()) / (box.width * ax.figure.get_figwidth())
-    span_x, span_y = max(width, height / box_ratio), max(height, width * box_ratio)
-    ax.set_xlim(width / 2 - 0.5 - span_x / 2, width / 2 - 0.5 + span_x / 2)
-    ax.set_ylim(height / 2 - 0.5 + span_y / 2, height / 2 - 0.5 - span_y / 2)
-
-
-def _glyph_ticks(ax, fontsize: float) -> tuple:
-    """Tick labels below and left of ``ax`` drawn as glyph outlines (they move with the setting: fast to redraw)."""
-    below = blended_transform_factory(ax.transData, ax.transAxes)
-    left = blended_transform_factory(ax.transAxes, ax.transData)
-    ticks = (
-        text_glyphs(ax, np.zeros((0, 2)), [], fontsize, below),
-        text_glyphs(ax, np.zeros((0, 2)), [], fontsize, left),
-    )
-    for tick in ticks:
-        tick.set_clip_on(False)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    return ticks
-
-
-def _set_glyph_ticks(ticks: tuple, xs, ys, x_names: list[str], y_names: list[str]) -> None:
-    x_ticks, y_ticks = ticks
-    set_text_glyphs(x_ticks, [(x, -0.05) for x in xs], x_names)
-    set_text_glyphs(y_ticks, [(-0.05, y) for y in ys], y_names)
 
 
 def _padding_patch() -> Rectangle:

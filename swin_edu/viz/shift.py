@@ -22,8 +22,10 @@ from swin_edu.viz.style import (
     CATEGORY_COLORS,
     OKABE_ITO,
     GlyphTitle,
-    cell_ticks,
+    fit_cells,
+    glyph_ticks,
     new_figure,
+    set_glyph_ticks,
     set_text_glyphs,
     text_glyphs,
 )
@@ -98,18 +100,18 @@ def grid_segments(step: int, height: int, width: int, offset: tuple[int, int] = 
 
 
 class ShiftView:
-    """The three panels for one padded map size; :meth:`update` sets the window, the shift and the roll step."""
+    """The three panels; :meth:`update` sets the map, the window, the shift and the roll step (one figure for all:
+    the ticks are glyphs and the limits follow the map)."""
 
-    def __init__(self, padded_height: int, padded_width: int) -> None:
-        self.layout = (padded_height, padded_width)
+    def __init__(self) -> None:
         self.figure = figure = new_figure(12.0, 4.8)
         self.axes = figure.subplots(1, 3, sharey=True)  # the same rows: numbered on the left panel only
         figure.subplots_adjust(left=0.04, right=0.99, bottom=0.2, top=0.86, wspace=0.12)
-        self.panels = [_TokenPanel(ax, padded_height, padded_width) for ax in self.axes]
+        self.panels = [_TokenPanel(ax, numbered_rows=ax is self.axes[0]) for ax in self.axes]
         self.shifted_grid = self.axes[0].add_collection(
             LineCollection([], colors=OKABE_ITO["blue"], linewidths=2.2, linestyles="--", zorder=4)
         )
-        self.axes[0].set_ylabel("row (token)")
+        self.axes[0].set_ylabel("row (token)", labelpad=16)
         legend = [
             Patch(facecolor=c, edgecolor="black", hatch=h, label=n)
             for c, h, n in zip(WRAP_COLORS, WRAP_HATCHES, WRAP_NAMES)
@@ -122,13 +124,10 @@ class ShiftView:
         """Draw the map rolled by ``-roll`` tokens (0 to the shift; the whole shift when None); returns the grid."""
         check_setting(height, width, window_size, shift)
         grid = WindowGrid.for_map(height, width, window_size, shift)
-        if (grid.padded_height, grid.padded_width) != self.layout:
-            raise ValueError(
-                f"a {height}x{width} map pads to {grid.padded_height}x{grid.padded_width}, not {self.layout}"
-            )
+        padded = grid.padded_height, grid.padded_width
         step = tuple(min(roll, s) for s in grid.shift) if roll is not None else grid.shift
-        stages = shift_stages(*self.layout, step)
-        origin = wrap_regions(*self.layout, step).flatten().numpy()  # region of each token id
+        stages = shift_stages(*padded, step)
+        origin = wrap_regions(*padded, step).flatten().numpy()  # region of each token id
         padding = padding_map(grid).flatten()  # (Hp*Wp,) by token id
         rolled, shift_name = _amount(step), _amount(grid.shift)
         progress = "frame the shifted ones" if step == grid.shift else f"(step {max(step)} of {max(grid.shift)})"
@@ -141,7 +140,7 @@ class ShiftView:
         for panel, key, title in zip(self.panels, ("before", "shifted", "restored"), titles):
             ids = stages[key].numpy()
             panel.update(ids, origin[ids], padding[ids], window_size, key != "restored", title)
-        self.shifted_grid.set_segments(grid_segments(window_size, *self.layout, grid.shift) if grid.is_shifted else [])
+        self.shifted_grid.set_segments(grid_segments(window_size, *padded, grid.shift) if grid.is_shifted else [])
         return grid
 
 
@@ -153,9 +152,9 @@ def _amount(shift: tuple[int, int]) -> str:
 class _TokenPanel:
     """One panel of tokens: wrapped regions coloured, hatched and lettered, padding hatched, numbers written."""
 
-    def __init__(self, ax: Axes, height: int, width: int) -> None:
-        self.ax, self.size = ax, (height, width)
-        ax.imshow(np.zeros((height, width)), cmap="gray", vmin=-1, vmax=0)  # white background, sets the extent
+    def __init__(self, ax: Axes, numbered_rows: bool) -> None:
+        self.ax, self.numbered_rows = ax, numbered_rows
+        ax.set_aspect("auto")  # the box stays; ``fit_cells`` keeps the cells square
         self.regions = [
             ax.add_patch(
                 Rectangle((0, 0), 0, 0, facecolor=WRAP_COLORS[r], edgecolor="black", hatch=WRAP_HATCHES[r], alpha=0.9)
@@ -169,13 +168,11 @@ class _TokenPanel:
         self.letter_marks = ax.scatter([], [], s=200, marker="s", c="white", edgecolors="black", zorder=4)
         self.letters = text_glyphs(ax, np.zeros((0, 2)), [], fontsize=11)
         self.letters.set_zorder(5)
-        rows, cols = np.indices((height, width))
-        self.cells = np.column_stack([cols.ravel(), rows.ravel()])  # (H*W, 2): x, y of each cell
         self.ids = text_glyphs(ax, np.zeros((0, 2)), [], fontsize=8)
         self.grid = ax.add_collection(LineCollection([], colors="black", linewidths=2.2, zorder=4))
         self.title = GlyphTitle(ax)
-        cell_ticks(ax, height, width, max(1, (max(height, width) + 7) // 8))
-        ax.set_xlabel("column (token)")
+        self.ticks = glyph_ticks(ax, fontsize=9)
+        ax.set_xlabel("column (token)", labelpad=14)
         self.dynamic = [
             *self.regions,
             *self.padding,
@@ -184,13 +181,20 @@ class _TokenPanel:
             self.letters,
             self.ids,
             self.title.glyphs,
+            *self.ticks,
         ]
 
     def update(
         self, ids: np.ndarray, regions: np.ndarray, padded: np.ndarray, window_size: int, write_ids: bool, title: str
     ) -> None:
         """``ids``, ``regions``, ``padded``: ``(H, W)`` token numbers, wrap regions (0-3), padding flags as laid out."""
-        height, width = self.size
+        height, width = ids.shape
+        fit_cells(self.ax, height, width)
+        step = max(1, (max(height, width) + 7) // 8)
+        cols, rows = np.arange(0, width, step), np.arange(0, height, step)
+        if not self.numbered_rows:
+            rows = rows[:0]  # the panels share their rows: numbered on the left only
+        set_glyph_ticks(self.ticks, cols, rows, [str(c) for c in cols], [str(r) for r in rows])
         letters, places = [], []
         for region, patch in zip((1, 2, 3), self.regions):
             cells = np.argwhere(regions == region)  # (n, 2): row, col; a rectangle before and after the roll
@@ -208,16 +212,11 @@ class _TokenPanel:
             if band is not None:
                 patch.set_bounds(*band)
         shown = write_ids and height * width <= MAX_IDS_WRITTEN
-        set_text_glyphs(self.ids, self.cells if shown else [], [str(i) for i in ids.flat] if shown else [])
+        rows, cols = np.indices((height, width))
+        cells = np.column_stack([cols.ravel(), rows.ravel()])  # (H*W, 2): x, y of each cell
+        set_text_glyphs(self.ids, cells if shown else [], [str(i) for i in ids.flat] if shown else [])
         self.grid.set_segments(grid_segments(window_size, height, width))
         self.title.set(title)
-
-
-def shift_layout(height: int, width: int, window_size: int, shift: int = 0) -> tuple[int, int]:
-    """What a :class:`ShiftView` is built for: the padded map (a ValueError if the setting is impossible)."""
-    check_setting(height, width, window_size, shift)
-    grid = WindowGrid.for_map(height, width, window_size, shift)
-    return grid.padded_height, grid.padded_width
 
 
 def plot_shift(
@@ -229,6 +228,6 @@ def plot_shift(
     colour, a hatch and a letter. ``roll`` (0 to s) draws a step of the roll; the whole shift when None.
     """
     shift = window_size // 2 if shift is None else shift
-    view = ShiftView(*shift_layout(height, width, window_size, shift))
+    view = ShiftView()
     view.update(height, width, window_size, shift, roll)
     return view.figure

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.path import Path
 from matplotlib.textpath import TextPath
 from matplotlib.ticker import FuncFormatter, NullLocator
-from matplotlib.transforms import Affine2D, IdentityTransform, Transform
+from matplotlib.transforms import Affine2D, IdentityTransform, Transform, blended_transform_factory
 
 # Okabe & Ito (2008), "Color Universal Design"
 OKABE_ITO: dict[str, str] = {
@@ -225,3 +225,35 @@ class GlyphTitle:
         ]
         self.glyphs.set_paths(paths)
         self.glyphs.set_offsets(np.tile([0.5, 1.0], (len(paths), 1)))
+
+
+def fit_cells(ax, height: int, width: int) -> None:
+    """Limits that show ``height x width`` cells square and centred in the axes' fixed box (what
+    ``adjustable="datalim"`` does at draw time; the explorer redraws without drawing the axes)."""
+    box = ax.get_position()
+    box_ratio = (box.height * ax.figure.get_figheight()) / (box.width * ax.figure.get_figwidth())
+    span_x, span_y = max(width, height / box_ratio), max(height, width * box_ratio)
+    ax.set_xlim(width / 2 - 0.5 - span_x / 2, width / 2 - 0.5 + span_x / 2)
+    ax.set_ylim(height / 2 - 0.5 + span_y / 2, height / 2 - 0.5 - span_y / 2)
+
+
+def glyph_ticks(ax, fontsize: float) -> tuple:
+    """Tick labels below and left of ``ax`` drawn as glyph outlines (they move with the setting: fast to redraw)."""
+    below = blended_transform_factory(ax.transData, ax.transAxes)
+    left = blended_transform_factory(ax.transAxes, ax.transData)
+    ticks = (
+        text_glyphs(ax, np.zeros((0, 2)), [], fontsize, below),
+        text_glyphs(ax, np.zeros((0, 2)), [], fontsize, left),
+    )
+    for tick in ticks:
+        tick.set_clip_on(False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ticks
+
+
+def set_glyph_ticks(ticks: tuple, xs, ys, x_names: list[str], y_names: list[str]) -> None:
+    """Put ``glyph_ticks`` at data positions ``xs`` (below) and ``ys`` (left), named ``x_names``, ``y_names``."""
+    x_ticks, y_ticks = ticks
+    set_text_glyphs(x_ticks, [(x, -0.05) for x in xs], x_names)
+    set_text_glyphs(y_ticks, [(-0.05, y) for y in ys], y_names)

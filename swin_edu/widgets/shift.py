@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from swin_edu.viz.shift import ShiftView, shift_layout
+from swin_edu.viz.shift import ShiftView, check_setting
 from swin_edu.widgets.explorer import Explorer, int_slider
 
 
@@ -40,8 +40,8 @@ def shift_explorer() -> Explorer:
     widgets.jslink((play, "value"), (controls["roll"], "value"))
     explorer = Explorer(
         controls,
-        layout=lambda height, width, window_size, shift, **_: shift_layout(height, width, window_size, shift),
-        build=lambda layout: ShiftView(*layout),
+        layout=lambda height, width, window_size, shift, **_: check_setting(height, width, window_size, shift),
+        build=lambda _: ShiftView(),  # one figure for every setting
         show=show,
         constrain=lambda controls: follow_the_shift(controls, play),
     )
