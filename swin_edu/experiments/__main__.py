@@ -15,7 +15,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("name", choices=EXPERIMENTS)
     parser.add_argument("--out", required=True, help="folder for results.json and the figure")
     parser.add_argument("--quick", action="store_true", help="the quick setting (minutes on two CPU cores)")
-    parser.add_argument("--seeds", type=int, default=None, help="seeds per variant (default: the experiment's)")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds per variant (default: 2 quick, 5 full)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     args = parser.parse_args(argv)
