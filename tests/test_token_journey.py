@@ -187,8 +187,9 @@ def test_explorer_controls_play_and_blitted_frames():
         before = (explorer.image.value, explorer.readout.value)
         explorer.controls[name].value = value
         assert explorer.image.value != before[0] and explorer.readout.value != before[1], name
-    # the frame drawn by blitting is the figure a fresh drawing makes (at the explorer's resolution)
-    shown = np.asarray(Image.open(io.BytesIO(explorer.image.value)).convert("RGB"))
+    # the frame drawn by blitting (before its JPEG encoding) is the figure a fresh drawing makes, at the same size
+    assert explorer.image.format == "jpeg" and Image.open(io.BytesIO(explorer.image.value)).format == "JPEG"
+    shown = np.asarray(explorer.figure.canvas.buffer_rgba())[..., :3]
     fresh = plot_token_journey((200, 3), 5)
     fresh.set_dpi(explorer.figure.dpi)
     assert np.array_equal(shown, figure_pixels(fresh)[..., :3])
