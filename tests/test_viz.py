@@ -8,7 +8,6 @@ from matplotlib.collections import LineCollection, PathCollection
 from swin_edu.analysis import attention_map
 from swin_edu.complexity import measure_attention_layers, msa_cost, wmsa_cost
 from swin_edu.images import sample_photo, sample_photo_array
-from swin_edu.model import SwinConfig, SwinTransformer
 from swin_edu.position import relative_position_bias, relative_position_index
 from swin_edu.receptive_field import receptive_field
 from swin_edu.viz import (
@@ -32,12 +31,6 @@ from swin_edu.windows import WindowGrid, cyclic_shift, region_labels, shifted_wi
 def differ(first, second) -> bool:
     a, b = figure_pixels(first), figure_pixels(second)
     return a.shape != b.shape or not np.array_equal(a, b)
-
-
-@pytest.fixture(scope="module")
-def tiny_model() -> SwinTransformer:
-    torch.manual_seed(0)
-    return SwinTransformer(SwinConfig(img_size=112, embed_dim=8, num_heads=(1, 1, 2, 2), num_classes=0)).eval()
 
 
 def test_sample_photo():

@@ -79,8 +79,9 @@ def test_shift_explorer_rolls_step_by_step():
         assert f"roll by -{step}" in explorer.figure.axes[1].get_title()
         frames.add(explorer.image.value)
     assert len(frames) == shift + 1
-    play = explorer.children[0].children[0]
-    assert play.description and play.max == explorer.controls["roll"].max == shift
+    label, play = explorer.children[0].children[:2]
+    assert label.value == "play the roll:" and play.tooltip == "play the roll"
+    assert play.max == explorer.controls["roll"].max == shift
 
 
 def test_mask_explorer_default_is_the_official_demo():

@@ -36,7 +36,7 @@ def shift_explorer() -> Explorer:
         "shift": int_slider("shift s", 2, 0, 3),
         "roll": int_slider("roll step", 2, 0, 2),
     }
-    play = widgets.Play(value=2, min=0, max=2, interval=600, description="play the roll")
+    play = widgets.Play(value=2, min=0, max=2, interval=600, description="play the roll", tooltip="play the roll")
     widgets.jslink((play, "value"), (controls["roll"], "value"))
     explorer = Explorer(
         controls,
@@ -45,7 +45,8 @@ def shift_explorer() -> Explorer:
         show=show,
         constrain=lambda controls: follow_the_shift(controls, play),
     )
-    explorer.children[0].children = (play, *explorer.children[0].children)
+    # ipywidgets 8 shows no description on Play (bare icons): a visible label, and the tooltip as its title
+    explorer.children[0].children = (widgets.Label("play the roll:"), play, *explorer.children[0].children)
     return explorer
 
 
