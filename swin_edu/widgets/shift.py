@@ -36,7 +36,7 @@ def shift_explorer() -> Explorer:
         "shift": int_slider("shift s", 2, 0, 3),
         "roll": int_slider("roll step", 2, 0, 2),
     }
-    play = widgets.Play(value=2, min=0, max=2, interval=600, description="play the roll", tooltip="play the roll")
+    play = widgets.Play(value=2, min=0, max=2, interval=600, tooltip="play the roll")
     widgets.jslink((play, "value"), (controls["roll"], "value"))
     explorer = Explorer(
         controls,
