@@ -11,7 +11,10 @@
     plot_curves               a training run's losses and accuracy per epoch            (training.py)
     plot_confusion_matrix     what a trained model confuses with what                   (training.py)
 
-Every value drawn comes from ``swin_edu``'s own functions. Widgets (``swin_edu.widgets``) wrap these.
+Every value drawn comes from ``swin_edu``'s own functions; nothing here builds a model (models come in as
+arguments). Behind most ``plot_*`` is a *view* class in the same module (``MaskView``, ``ShiftView``,
+``WindowsView``, ``PositionView``, ``ReceptiveFieldView``): it builds the figure once and its ``update`` sets the
+data of the artists that change. The live explorers (``swin_edu.widgets``) keep a view and redraw only those.
 """
 
 from swin_edu.viz.attention_maps import plot_attention_maps
@@ -26,16 +29,16 @@ from swin_edu.viz.training import plot_confusion_matrix, plot_curves
 from swin_edu.viz.windows import plot_windows
 
 __all__ = [
-    "plot_windows",
-    "plot_shift",
-    "plot_mask",
-    "plot_relative_position",
-    "plot_receptive_field",
-    "plot_complexity",
-    "plot_attention_maps",
-    "plot_token_journey",
-    "plot_curves",
-    "plot_confusion_matrix",
     "figure_pixels",
     "figure_png",
+    "plot_attention_maps",
+    "plot_complexity",
+    "plot_confusion_matrix",
+    "plot_curves",
+    "plot_mask",
+    "plot_receptive_field",
+    "plot_relative_position",
+    "plot_shift",
+    "plot_token_journey",
+    "plot_windows",
 ]
