@@ -87,7 +87,7 @@ def frames(image: Locator) -> list[dict]:
 
 
 def drag(page: Page, output: Locator, label: str) -> dict:
-    """Drag a slider's handle with the mouse to the right end, then to the left end; count new figures."""
+    """Drag a slider's handle with the mouse to the right end, the left end and back; count new figures."""
     image, control = output.locator("img.widget-image"), slider(output, label)
     image.evaluate(WATCH_JS)
     handle, track = control.locator(".noUi-handle"), control.locator(".noUi-base")
@@ -97,8 +97,9 @@ def drag(page: Page, output: Locator, label: str) -> dict:
     page.mouse.down()
     start, readouts = page.evaluate("performance.now()"), set()
     right, left = track_box["x"] + track_box["width"] - 1, track_box["x"] + 1
-    targets = [box["x"] + (right - box["x"]) * (i + 1) / (DRAG_MOVES // 2) for i in range(DRAG_MOVES // 2)]
-    targets += [right + (left - right) * (i + 1) / (DRAG_MOVES // 2) for i in range(DRAG_MOVES // 2)]
+    home = box["x"] + box["width"] / 2  # back there at the end: the next test finds the explorer as it was
+    legs = [(home, right), (right, left), (left, home)]
+    targets = [a + (b - a) * (i + 1) / (DRAG_MOVES // 3) for a, b in legs for i in range(DRAG_MOVES // 3)]
     for x in targets:
         page.mouse.move(x, y)
         page.wait_for_timeout(DRAG_INTERVAL_MS)
