@@ -17,6 +17,7 @@ Swin's attention has to learn both from the data, and 1,437 images teach little.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 
 import torch
 from einops import rearrange
@@ -55,8 +56,9 @@ FULL = Settings(
 )
 
 
-def small_cnn(num_classes: int = 10) -> nn.Sequential:
-    """Two 3x3 convolutions (16 and 32 channels), each with ReLU and 2x2 max pooling, global average, linear."""
+def small_cnn(size: int, num_classes: int = 10) -> nn.Sequential:
+    """Two 3x3 convolutions (16 and 32 channels), each with ReLU and 2x2 max pooling, then a linear layer on the
+    ``size/4 x size/4 x 32`` map (where a stroke is matters; a global average over the map measured 76% here)."""
     return nn.Sequential(
         nn.Conv2d(1, 16, 3, padding=1),
         nn.ReLU(),
@@ -64,9 +66,8 @@ def small_cnn(num_classes: int = 10) -> nn.Sequential:
         nn.Conv2d(16, 32, 3, padding=1),
         nn.ReLU(),
         nn.MaxPool2d(2),
-        nn.AdaptiveAvgPool2d(1),
         nn.Flatten(),
-        nn.Linear(32, num_classes),
+        nn.Linear(32 * (size // 4) ** 2, num_classes),
     )
 
 
@@ -100,7 +101,7 @@ def run(quick: bool = True, seeds: int = 2, device: str = "cpu") -> dict:
     variants = {
         "logistic regression": run_seeds(lambda seed: classical(LogisticRegression(max_iter=2000), train, val), [0]),
         "RBF SVM": run_seeds(lambda seed: classical(SVC(C=10.0, gamma="scale"), train, val), [0]),
-        "small CNN": neural(small_cnn, settings.budget),
+        "small CNN": neural(partial(small_cnn, settings.size), settings.budget),
         "swin": neural(lambda: digits_swin(swin_settings), settings.budget),
         "swin + shifts": neural(lambda: digits_swin(swin_settings), settings.budget, random_shifts(settings.max_shift)),
         f"swin, {settings.longer}x steps": neural(lambda: digits_swin(swin_settings), longer),
