@@ -34,14 +34,18 @@ def plot_complexity(
     flops_ax, time_ax = figure.subplots(1, 2)
     figure.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.85, wspace=0.28)
 
+    msa_formula = [msa_cost(s, s, channels) for s in dense]
+    wmsa_formula = [wmsa_cost(s, s, channels, window_size) for s in dense]
     series = (
-        ("global MSA", "flops_msa", "seconds_msa", OKABE_ITO["blue"], "o", "-", [msa_cost(s, s, channels) for s in dense]),
-        ("W-MSA", "flops_wmsa", "seconds_wmsa", OKABE_ITO["vermillion"], "s", "--", [wmsa_cost(s, s, channels, window_size) for s in dense]),
+        ("global MSA", "flops_msa", "seconds_msa", OKABE_ITO["blue"], "o", "-", msa_formula),
+        ("W-MSA", "flops_wmsa", "seconds_wmsa", OKABE_ITO["vermillion"], "s", "--", wmsa_formula),
     )
     for name, flops_key, seconds_key, color, marker, line, formula in series:
         macs = np.asarray(measured[flops_key], dtype=float) / 2  # FLOPs -> multiply-adds
         equation = "(1)" if name == "global MSA" else "(2)"
-        flops_ax.plot(dense**2, formula, color=color, linestyle=line, linewidth=1.5, label=f"{name}: formula {equation}")
+        flops_ax.plot(
+            dense**2, formula, color=color, linestyle=line, linewidth=1.5, label=f"{name}: formula {equation}"
+        )
         flops_ax.plot(tokens, macs, color=color, marker=marker, linestyle="none", markersize=8, markerfacecolor="white",
                       markeredgewidth=2, label=f"{name}: measured, slope {loglog_slope(tokens, macs):.2f}")
         milliseconds = np.asarray(measured[seconds_key]) * 1000
@@ -55,7 +59,9 @@ def plot_complexity(
         ax.legend(fontsize=8, loc="upper left")
         ax.grid(True, which="major", alpha=0.3)
     flops_ax.set_ylabel("multiply-adds of one layer")
-    flops_ax.set_title(f"FLOPs / 2 counted by torch vs the paper's formulas\nC = {channels}, M = {window_size}", fontsize=10)
+    flops_ax.set_title(
+        f"FLOPs / 2 counted by torch vs the paper's formulas\nC = {channels}, M = {window_size}", fontsize=10
+    )
     time_ax.set_ylabel("wall time of one forward pass (ms)")
     time_ax.set_title("Wall time on this CPU (best of a few runs)\nslope 1: linear in h*w, 2: quadratic", fontsize=10)
     return figure
