@@ -125,6 +125,12 @@ class SwinTransformer(nn.Module):
                 f"expected floating-point images {expected}, normalised as for training; got {images.dtype} "
                 f"(convert first, e.g. images.float() / 255, then normalise)"
             )
+        parameters = self.patch_embed.proj.weight
+        if images.dtype != parameters.dtype and not torch.is_autocast_enabled(images.device.type):
+            raise ValueError(
+                f"expected images in the model's dtype {parameters.dtype}; got {images.dtype} "
+                f"(convert with images.to({parameters.dtype}), or run under torch.autocast)"
+            )
         if images.ndim != 4:
             raise ValueError(f"expected images of shape {expected}; got a {images.ndim}-D tensor {tuple(images.shape)}")
         if images.shape[1] != self.config.in_chans:

@@ -157,15 +157,17 @@ def shifted_window_mask(height: int, width: int, window_size: int, shift_size: i
     return torch.zeros_like(label_difference).masked_fill(label_difference != 0, -100.0)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)
 def cached_shift_mask(
     height: int, width: int, window_size: int, shift: tuple[int, int], device: torch.device, dtype: torch.dtype
 ) -> torch.Tensor:
     """:func:`shifted_window_mask` on ``device`` in ``dtype``, built once per distinct argument tuple.
 
     A pure function of everything the mask depends on, so a model cast to bf16, moved to another device or fed
-    another image size always gets the right mask, and nothing is stored on a module (thread-safe, and
-    ``torch.compile`` traces straight through the cache). The tensor is shared: never modify it in place.
+    another image size always gets the right mask, and nothing is stored on a module (thread-safe). Under
+    ``torch.compile``, Dynamo ignores the cache (it warns so) and traces the construction into the graph, which
+    is correct since the mask depends on nothing but these arguments. The 16 most recent masks stay alive (one
+    input size, four stages, a few dtypes and devices); the tensor is shared: never modify it in place.
     """
     return shifted_window_mask(height, width, window_size, shift).to(device=device, dtype=dtype)
 

@@ -191,3 +191,11 @@ def test_every_parameter_receives_a_gradient(make_tiny_model):
     missing = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().max() > 0]
     assert not missing
     assert len(list(model.parameters())) > 100  # every block, merging layer and norm was checked
+
+
+def test_images_in_another_dtype_than_the_model_are_refused_clearly(make_tiny_model):
+    model = make_tiny_model().to(torch.bfloat16)
+    with pytest.raises(ValueError, match=r"model's dtype torch.bfloat16; got torch.float32"):
+        model(torch.randn(1, 3, 112, 112))
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # autocast casts the inputs itself: allowed
+        assert model(torch.randn(1, 3, 112, 112)).dtype == torch.bfloat16
