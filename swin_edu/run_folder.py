@@ -108,6 +108,10 @@ class RunFolder:
         if history[-1]["val_acc"] >= max(record["val_acc"] for record in history):
             save_checkpoint(state, self.out / "best.pt")
         save_checkpoint(state, self.out / "last.pt")
+        self.write_metrics(history)
+
+    def write_metrics(self, history: list[dict]) -> None:
+        """Rewrite ``metrics.jsonl`` from ``history`` (see :func:`write_metrics`)."""
         write_metrics(history, self.out / "metrics.jsonl")
 
 

@@ -174,6 +174,8 @@ def run_epochs(
         scaler.load_state_dict(checkpoint["scaler"])
         history = checkpoint["history"]
         set_schedule_step(scheduler, len(history) * steps)  # the (possibly longer) schedule, at the step reached
+        if folder is not None:
+            folder.write_metrics(history)  # metrics.jsonl matches the checkpoint again (a stop may have left it behind)
 
     # the model that trains: wrapped for several processes and optionally compiled; `model` stays the plain one
     runner: nn.Module = DistributedDataParallel(model) if processes.world_size > 1 else model
