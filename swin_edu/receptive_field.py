@@ -1,6 +1,6 @@
 """Receptive fields: which input patches can change a token after a given block.
 
-Two views, side by side in notebook 07 and ``widgets.receptive_field_explorer``:
+Two views, side by side in notebook 08 and ``widgets.receptive_field_explorer``:
 
 - the *exact* field, from the architecture's connectivity alone. Walk back from the token, block by block:
   a block lets a token see every token it attends to (its window, or, in a shifted block, the part of its

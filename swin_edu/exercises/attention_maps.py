@@ -1,4 +1,4 @@
-"""Checks for notebook 09: what a trained Swin attends to, and its learned relative position bias."""
+"""Checks for notebook 12: what a trained Swin attends to, and its learned relative position bias."""
 
 from __future__ import annotations
 
