@@ -30,20 +30,13 @@ from collections.abc import Callable
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+from reference_loop import reference_ms  # benchmarks/, on the path when run as a script
+
 from swin_edu import widgets
 
 TARGET_MEDIAN_MS = 50.0
 TARGET_WORST_MS = 150.0
 EXPLORERS = widgets.EXPLORERS
-
-
-def reference_ms() -> float:
-    """CPU milliseconds of a fixed pure-Python loop: how fast this CPU runs for us right now."""
-    start = time.process_time()
-    total = 0
-    for i in range(200_000):
-        total += i
-    return (time.process_time() - start) * 1000
 
 
 def full_range(control) -> list:
@@ -80,7 +73,7 @@ async def sweep(make: Callable[[], widgets.Explorer], stride: int) -> dict[str, 
         if control.disabled:
             continue
         for value in full_range(control)[::stride]:
-            references.append(reference_ms())
+            references.append(reference_ms(time.process_time))
             result = change(explorer, name, value)
             if result is not None:
                 times.append(result[:2])

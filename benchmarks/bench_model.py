@@ -30,6 +30,7 @@ from unittest import mock
 import timm
 import torch
 import torchvision
+from reference_loop import reference_ms  # benchmarks/, on the path when run as a script
 
 import swin_edu
 from swin_edu.complexity import explicit_attention
@@ -63,15 +64,6 @@ def train_step(model: torch.nn.Module, images: torch.Tensor) -> Callable[[], Non
 
 def autocast(device: torch.device, enabled: bool):
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
-
-
-def reference_ms() -> float:
-    """Wall milliseconds of a fixed pure-Python loop: grows when other jobs share the CPU (CPU time would not)."""
-    start = time.perf_counter()
-    total = 0
-    for i in range(200_000):
-        total += i
-    return (time.perf_counter() - start) * 1000
 
 
 REFERENCE = "ref (ms)"
