@@ -132,7 +132,9 @@ def train(config: TrainConfig, resume=None, callbacks: Sequence[Callable[[list[d
     out = Path(config.out)
     check_run_folder(out, Path(resume) if resume is not None else None)
     processes = start_processes(config.device)
-    with RunFolder(out) if processes.is_main else nullcontext() as folder:
+    # the run seeds torch's generators itself; fork_rng gives the caller's random state back afterwards
+    gpus = [processes.device.index or 0] if processes.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=gpus), RunFolder(out) if processes.is_main else nullcontext() as folder:
         return run_epochs(config, checkpoint, processes, folder, callbacks)
 
 

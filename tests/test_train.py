@@ -112,7 +112,9 @@ def test_resume_with_more_epochs_extends_the_run_along_the_longer_schedule(tmp_p
 
 def test_checkpoints_load_with_weights_only_and_give_the_trained_model_back(tmp_path):
     config = tiny_config(tmp_path, epochs=2)
+    state = torch.random.get_rng_state()
     history = train(config)
+    assert torch.equal(torch.random.get_rng_state(), state)  # the caller's random state is left as it was
     for name in ("last.pt", "best.pt"):
         checkpoint = torch.load(tmp_path / name, weights_only=True)
         assert checkpoint["config"]["model"]["embed_dim"] == 12 and checkpoint["epoch"] >= 1
