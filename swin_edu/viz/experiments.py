@@ -84,7 +84,7 @@ def plot_leak(leak: dict) -> Figure:
 
     The white outline marks the token's exact receptive field with the mask; the star is the token.
     """
-    figure = new_figure(7.5, 3.4)
+    figure = new_figure(8.5, 3.6)
     axes = figure.subplots(1, 2)
     field = np.array(leak["field"], dtype=bool)
     maps = {
@@ -97,7 +97,7 @@ def plot_leak(leak: dict) -> Figure:
         image = ax.imshow(shown, cmap=SEQUENTIAL_CMAP, vmin=-12, vmax=0)
         ax.contour(field, levels=[0.5], colors="white", linewidths=2)
         ax.plot(0, 0, marker="*", color=OKABE_ITO["vermillion"], markersize=12)
-        ax.set_title(f"{title}\noutside the field: {values[~field].max() / largest:.0e} of the largest", fontsize=9)
+        ax.set_title(f"{title}\nlargest outside the field: {values[~field].max() / largest:.0e}", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
     colorbar = figure.colorbar(image, ax=axes, shrink=0.8)
