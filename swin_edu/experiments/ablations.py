@@ -99,6 +99,11 @@ class AbsolutePosition(nn.Module):
         self.position = nn.Parameter(torch.zeros(1, *grid, embed_dim))  # (1, h, w, C)
         nn.init.trunc_normal_(self.position, std=0.02)  # as ViT and the paper's "abs. pos." row (Table 4)
 
+    @property
+    def proj(self) -> nn.Conv2d:
+        """The wrapped embedding's convolution (the model reads it, e.g. to check the dtype of its input)."""
+        return self.patch_embed.proj
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """``(B, in_chans, H, W)`` -> ``(B, h, w, C)``."""
         tokens = self.patch_embed(images)  # (B, h, w, C)
