@@ -9,7 +9,6 @@ two FLOPs, so its figure is halved to compare with the paper's Table 1.
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
