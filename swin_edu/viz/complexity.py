@@ -46,11 +46,27 @@ def plot_complexity(
         flops_ax.plot(
             dense**2, formula, color=color, linestyle=line, linewidth=1.5, label=f"{name}: formula {equation}"
         )
-        flops_ax.plot(tokens, macs, color=color, marker=marker, linestyle="none", markersize=8, markerfacecolor="white",
-                      markeredgewidth=2, label=f"{name}: measured, slope {loglog_slope(tokens, macs):.2f}")
+        flops_ax.plot(
+            tokens,
+            macs,
+            color=color,
+            marker=marker,
+            linestyle="none",
+            markersize=8,
+            markerfacecolor="white",
+            markeredgewidth=2,
+            label=f"{name}: measured, slope {loglog_slope(tokens, macs):.2f}",
+        )
         milliseconds = np.asarray(measured[seconds_key]) * 1000
-        time_ax.plot(tokens, milliseconds, color=color, marker=marker, linestyle=line, markersize=7,
-                     label=f"{name}: slope {loglog_slope(tokens, milliseconds):.2f}")
+        time_ax.plot(
+            tokens,
+            milliseconds,
+            color=color,
+            marker=marker,
+            linestyle=line,
+            markersize=7,
+            label=f"{name}: slope {loglog_slope(tokens, milliseconds):.2f}",
+        )
     for ax in (flops_ax, time_ax):
         log_axis(ax, "x")
         log_axis(ax, "y")
