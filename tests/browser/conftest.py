@@ -117,9 +117,13 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         shutil.copy(log, artifacts_dir("browser") / "jupyterlab-server.log")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    """Headless Debian chromium (launched with a fresh profile by Playwright)."""
+    """Headless Debian chromium (launched with a fresh profile by Playwright), one per test module.
+
+    Not one per session: Playwright's sync API keeps its event loop registered as the main thread's running loop
+    while it is open, and the tests after tests/browser/ (the explorers' rest timer, ``asyncio.run``) must find none.
+    """
     executable = chromium_path()
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
