@@ -24,16 +24,18 @@ WARMUP_START = 1e-3  # the warm-up starts at 1/1000 of the peak (official: WARMU
 
 
 def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
-    """Two AdamW groups: weight decay on the weight matrices only; none on norms, biases and bias tables.
+    """Two AdamW groups: weight decay on the weight matrices only; none on norms, biases and position tables.
 
     Decay pulls weights towards zero. That regularises a projection, but for a LayerNorm gain, a bias or a
-    relative position bias (which encodes *where* to look, not *how much*) it only removes what was learned.
+    position table (which encodes *where* to look, not *how much*) it only removes what was learned. The same
+    rule as the official code's ``set_weight_decay``: vectors, ``relative_position_bias_table`` and
+    ``absolute_pos_embed`` skip decay.
     """
     decay, no_decay = [], []
     for name, parameter in model.named_parameters():
         if not parameter.requires_grad:
             continue
-        if parameter.ndim <= 1 or name.endswith("relative_position_bias_table"):
+        if parameter.ndim <= 1 or name.endswith(("relative_position_bias_table", "absolute_pos_embed")):
             no_decay.append(parameter)
         else:
             decay.append(parameter)

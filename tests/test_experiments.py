@@ -141,11 +141,11 @@ def test_absolute_position_is_learned_and_checks_the_grid():
     images = torch.rand(2, 3, 8, 8)
     before = model(images)
     with torch.no_grad():
-        model.patch_embed.position.add_(
-            torch.randn_like(model.patch_embed.position)
+        model.patch_embed.absolute_pos_embed.add_(
+            torch.randn_like(model.patch_embed.absolute_pos_embed)
         )  # a constant would vanish in LayerNorm
     assert not torch.allclose(before, model(images))
-    assert model.patch_embed.position.shape == (1, 8, 8, 16)
+    assert model.patch_embed.absolute_pos_embed.shape == (1, 8, 8, 16)
     with pytest.raises(ValueError, match="8, 8"):
         model(torch.rand(1, 3, 12, 12))
 

@@ -12,6 +12,7 @@ import torch
 from swin_edu import evaluate as evaluate_cli
 from swin_edu import train as train_cli
 from swin_edu.checkpoint import load_checkpoint, model_from_checkpoint, resume_config
+from swin_edu.experiments.ablations import add_absolute_position
 from swin_edu.model import swin_t
 from swin_edu.presets import make_config
 from swin_edu.recipe import build_scheduler, parameter_groups, scaled_lr
@@ -195,3 +196,10 @@ def test_command_lines_train_resume_and_evaluate(tmp_path, capsys):
     evaluate_cli.main([str(tmp_path / "best.pt"), "--figure", str(figure)])
     out = capsys.readouterr().out
     assert "accuracy" in out and "on 360 validation images" in out and figure.stat().st_size > 1000
+
+
+def test_no_weight_decay_on_an_absolute_position_embedding():
+    """The official skip list names ``absolute_pos_embed``: a (1, h, w, C) table, not a projection."""
+    model = add_absolute_position(swin_t(num_classes=10))
+    _, no_decay = parameter_groups(model, 0.05)
+    assert any(p is model.patch_embed.absolute_pos_embed for p in no_decay["params"])

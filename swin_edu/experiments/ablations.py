@@ -96,8 +96,9 @@ class AbsolutePosition(nn.Module):
     def __init__(self, patch_embed: nn.Module, grid: tuple[int, int], embed_dim: int) -> None:
         super().__init__()
         self.patch_embed = patch_embed
-        self.position = nn.Parameter(torch.zeros(1, *grid, embed_dim))  # (1, h, w, C)
-        nn.init.trunc_normal_(self.position, std=0.02)  # as ViT and the paper's "abs. pos." row (Table 4)
+        # named as in the official code, whose recipe exempts it from weight decay (recipe.parameter_groups does too)
+        self.absolute_pos_embed = nn.Parameter(torch.zeros(1, *grid, embed_dim))  # (1, h, w, C)
+        nn.init.trunc_normal_(self.absolute_pos_embed, std=0.02)  # as ViT and the paper's "abs. pos." row (Table 4)
 
     @property
     def proj(self) -> nn.Conv2d:
@@ -107,12 +108,12 @@ class AbsolutePosition(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """``(B, in_chans, H, W)`` -> ``(B, h, w, C)``."""
         tokens = self.patch_embed(images)  # (B, h, w, C)
-        if tokens.shape[1:3] != self.position.shape[1:3]:
+        if tokens.shape[1:3] != self.absolute_pos_embed.shape[1:3]:
             raise ValueError(
-                f"the position embedding covers a {tuple(self.position.shape[1:3])} patch grid, "
+                f"the position embedding covers a {tuple(self.absolute_pos_embed.shape[1:3])} patch grid, "
                 f"got {tuple(tokens.shape[1:3])}"
             )
-        return tokens + self.position
+        return tokens + self.absolute_pos_embed
 
 
 def add_absolute_position(model: SwinTransformer) -> SwinTransformer:
