@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 import torch
@@ -195,20 +197,52 @@ def test_accuracy_from_confusion(capsys):
     assert "still None" in verdict(capsys)
 
 
-def test_most_confused(capsys):
+def test_lowest_recall(capsys):
     from swin_edu.exercises import training_run
 
     def right(c):
-        return divmod(int((c - torch.diag(c.diag())).argmax()), len(c))  # (row, column) of the largest mistake
+        return int((c.diag() / c.sum(dim=1)).argmin())  # argmin takes the first of equal minima
 
-    assert training_run.check_most_confused(right)
+    def by_loop(c):  # the same, written out with exact fractions: an independent answer
+        shares = [Fraction(int(c[k, k]), int(c[k].sum())) for k in range(len(c))]
+        return min(range(len(c)), key=lambda k: (shares[k], k))
+
+    for confusion in training_run.example_confusions():
+        assert right(confusion) == by_loop(confusion)
+    assert training_run.check_lowest_recall(right)
     assert verdict(capsys) == "Correct"
-    assert not training_run.check_most_confused(lambda c: right(c)[::-1])
-    assert "other order" in verdict(capsys)
-    assert not training_run.check_most_confused(lambda c: (0, 0))
-    assert "diagonal" in verdict(capsys)
-    assert not training_run.check_most_confused(lambda c: (1.5, 2))  # never rounded into a right pair
-    assert not training_run.check_most_confused(None)
+    assert training_run.check_lowest_recall(lambda c: np.int64(right(c)))
+    assert verdict(capsys) == "Correct"
+    assert training_run.check_lowest_recall(lambda c: float(right(c)))  # 2.0 is the class 2
+    assert verdict(capsys) == "Correct"
+
+
+def test_lowest_recall_refuses_wrong_answers(capsys):
+    from swin_edu.exercises import training_run
+
+    def most_mistakes(c):  # counts, not shares: wrong when the classes have different sizes
+        return int((c.sum(dim=1) - c.diag()).argmax())
+
+    def last_of_ties(c):
+        recall = (c.diag() / c.sum(dim=1)).tolist()
+        return max(k for k in range(len(c)) if recall[k] == min(recall))
+
+    def by_column(c):  # the share of the predictions of a class that are right (precision), not recall
+        return int((c.diag() / c.sum(dim=0)).argmin())
+
+    assert not training_run.check_lowest_recall(most_mistakes)
+    assert "the most mistakes counted" in verdict(capsys)
+    assert not training_run.check_lowest_recall(last_of_ties)
+    assert "smallest class index" in verdict(capsys)
+    assert not training_run.check_lowest_recall(by_column)
+    assert "its recall is" in verdict(capsys)
+    assert not training_run.check_lowest_recall(lambda c: 0)  # right only while every recall ties
+    assert not training_run.check_lowest_recall(lambda c: len(c))
+    assert "the classes are 0 to 2" in verdict(capsys)
+    assert not training_run.check_lowest_recall(lambda c: 1.5)  # never rounded into a right class
+    assert "whole number" in verdict(capsys)
+    assert not training_run.check_lowest_recall(lambda c: (c.diag() / c.sum(dim=1)).argmin(keepdim=True))
+    assert not training_run.check_lowest_recall(None)
     assert "still None" in verdict(capsys)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import torch
 
 from swin_edu.exercises import number_value, report, run_answer, whole_number
@@ -9,14 +11,22 @@ from swin_edu.exercises import number_value, report, run_answer, whole_number
 
 def example_confusions() -> list[torch.Tensor]:
     """Confusion matrices (rows: true class, columns: prediction) worked out by hand, and one random one."""
-    perfect = torch.diag(torch.tensor([5, 3, 2]))
+    perfect = torch.diag(torch.tensor([5, 3, 2]))  # every recall 1: a three-way tie, so the answer is class 0
     one_mistake = torch.tensor([[4, 1, 0], [0, 3, 0], [0, 0, 2]])  # one 0 taken for a 1: accuracy 9/10
     asymmetric = torch.tensor([[7, 0, 0], [0, 5, 4], [1, 0, 3]])  # 1 -> 2 four times, 2 -> 0 once: 15/20
+    rare_class = torch.tensor([[18, 2, 0], [0, 9, 0], [0, 1, 3]])  # class 0 has the most mistakes (2 of 20, recall
+    # 0.9), class 2 the lowest recall (1 of 4 wrong, 0.75)
+    tie_after_zero = torch.tensor([[10, 0, 0], [1, 3, 0], [0, 2, 6]])  # classes 1 and 2 tie at recall 0.75: class 1
     generator = torch.Generator().manual_seed(0)
     random = torch.randint(0, 9, (10, 10), generator=generator) + torch.diag(
         torch.randint(20, 40, (10,), generator=generator)
     )
-    return [perfect, one_mistake, asymmetric, random]
+    return [perfect, one_mistake, asymmetric, rare_class, tie_after_zero, random]
+
+
+def recalls(confusion: torch.Tensor) -> list[Fraction]:
+    """Each class's recall, exactly: the share of its images (its row) on the diagonal. Every row must hold one."""
+    return [Fraction(int(confusion[k, k]), int(confusion[k].sum())) for k in range(len(confusion))]
 
 
 def check_accuracy_from_confusion(accuracy: object) -> bool:
@@ -37,37 +47,39 @@ def check_accuracy_from_confusion(accuracy: object) -> bool:
     return report(True)
 
 
-def check_most_confused(most_confused: object) -> bool:
-    """Check ``most_confused(confusion)``: the ``(true, predicted)`` pair of the most frequent mistake."""
+def check_lowest_recall(lowest_recall: object) -> bool:
+    """Check ``lowest_recall(confusion)``: the class whose images the model gets right least often (the smallest
+    share of its row on the diagonal); on a tie, the smallest class index."""
     hint = (
-        "ignore the diagonal (those are right), then find the largest entry: its row is the true class, its "
-        "column the prediction."
+        "a class's recall is its diagonal entry over its row's sum (all its images); take the class with the "
+        "smallest, and of equal ones the first (torch.argmin returns the first)."
     )
-    for confusion in example_confusions()[1:]:
-        mistakes = [
-            (int(confusion[t, p]), t, p) for t in range(len(confusion)) for p in range(len(confusion)) if t != p
-        ]
-        largest = max(count for count, _, _ in mistakes)
-        right = {(t, p) for count, t, p in mistakes if count == largest}
-        answer, problem = run_answer(most_confused, (confusion.clone(),), "most_confused")
+    for confusion in example_confusions():
+        recall = recalls(confusion)
+        expected = recall.index(min(recall))  # the first of equal minima
+        answer, problem = run_answer(lowest_recall, (confusion.clone(),), "lowest_recall")
         if problem is not None:
             return report(False, problem, hint)
-        if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-            return report(False, f"most_confused should return a pair (true, predicted), got {answer!r}.", hint)
-        numbers = [whole_number(k, "a class") for k in answer]
-        problems = [problem for _, problem in numbers if problem is not None]
-        if problems:
-            return report(False, problems[0], hint)
-        pair = tuple(value for value, _ in numbers)
-        if pair in right:
+        value, problem = whole_number(answer, "the class")
+        if problem is not None:
+            return report(False, problem, hint)
+        if value == expected:
             continue
-        if pair[::-1] in right:
+        if not 0 <= value < len(confusion):
+            return report(False, f"you return {value}, but the classes are 0 to {len(confusion) - 1}.", hint)
+        if recall[value] == recall[expected]:
             return report(
-                False, f"for {confusion.tolist()} you return {pair}: the right classes, in the other order.", hint
+                False,
+                f"for {confusion.tolist()} you return {value}: its recall ties with class {expected}'s, "
+                f"{recall[expected]}; on a tie the smallest class index is the answer.",
+                hint,
             )
-        if pair[0] == pair[1]:
-            return report(False, f"you return {pair}: that is on the diagonal, a correct prediction.", hint)
+        mistakes = [int(confusion[k].sum() - confusion[k, k]) for k in range(len(confusion))]
+        counted = " (the most mistakes counted, not the smallest share)" if mistakes[value] == max(mistakes) else ""
         return report(
-            False, f"for {confusion.tolist()} you return {pair}, the most frequent mistake is {min(right)}.", hint
+            False,
+            f"for {confusion.tolist()} you return {value}{counted}: its recall is {recall[value]}, class "
+            f"{expected}'s is {recall[expected]}.",
+            hint,
         )
     return report(True)
