@@ -41,12 +41,13 @@ def wrapped_partners(height: int, width: int, window_size: int, shift_size: int,
 
 
 def check_wrapped_partners(answer: object, height: int = 8, width: int = 8, window_size: int = 4, shift_size: int = 2):
-    """Which tokens share the shifted window of token (0, 0) only because they wrapped around the border?"""
+    """Which tokens share the shifted window of token (0, 0) only because of the wrap-around (not neighbours)?"""
     expected = wrapped_partners(height, width, window_size, shift_size, (0, 0))
     hint = (
         f"roll the {height}x{width} map up and left by {shift_size}: token (0, 0) lands at "
         f"({height - shift_size}, {width - shift_size}), in the bottom-right window; which original rows and "
-        f"columns fill that window? The partners from the bottom rows or the right columns came round the border."
+        f"columns fill that window? Token (0, 0) and its neighbours came round the border; the partners from the "
+        f"last {shift_size} rows or columns lie on the far side of the image."
     )
     if answer is None:
         return report(False, "the answer is still None.", hint)

@@ -1,18 +1,19 @@
 """Experiment ``shift``: what the shifted windows buy.
 
-The task (:func:`swin_edu.experiments.tasks.two_marks`): two one-token marks in *different* windows; do they have
+The task (:func:`swin_edu.experiments.tasks.two_marks`): two square marks in *different* windows; do they have
 the same colour? The model is a one-stage Swin (no patch merging), so the only path between windows is the
 shift. Variants, same size and budget:
 
     shifted   W-MSA and SW-MSA alternating, as in the paper
     wmsa      every block W-MSA (no shift)
 
-Why ``wmsa`` stays at chance: without the shift, each token's features depend only on its own window. Mean
+Why ``wmsa`` stays near chance: without the shift, each token's features depend only on its own window. Mean
 pooling and the linear head are linear, so the logit is a *sum of per-window terms*, here
 ``phi(mark 1) + phi(mark 2) + const``. Cross-entropy is strictly convex in the logit and the task does not change
-when the colours are renamed, so the best such sum is the same for every renaming: it cannot depend on the colours
-at all, and predicts 50%. (A threshold on a sum could in principle do better, up to 2/3 here by calling "same"
-when both colours lie in a chosen half, but cross-entropy never prefers it, and no sum can solve the task.)
+when the colours are renamed, so the sum that minimises the expected loss is the same for every renaming: it cannot
+depend on the colours at all, and predicts 50%. A sum fitted to finite data need not be that one, and a threshold
+on a sum can score above or below 50% (calling "same" when both colours lie in a chosen half scores 2/3 here, the
+reverse rule 1/3), but no sum can solve the task.
 
 The distance study ties accuracy to the exact receptive field (:func:`swin_edu.receptive_field.receptive_field`,
 notebook 08): on a larger map, two marks can be compared only if some token's field after the last block holds
