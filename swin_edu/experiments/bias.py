@@ -2,7 +2,8 @@
 
 Attention without any position information treats the tokens of a window as a set: it cannot tell left from
 right. Swin adds a learned bias per relative offset (``relative``); ViT adds a learned embedding per absolute
-position to the input (``absolute``); ``none`` has neither. Same model size and budget, two tasks:
+position to the input (``absolute``; like the official code's ``absolute_pos_embed``, it gets no weight decay);
+``none`` has neither. Same model size and budget, two tasks:
 
     red left of blue   a red and a blue mark in one 4 x 4 window: is red left of blue?
                        (:func:`swin_edu.experiments.tasks.mark_order`); position is the whole task
