@@ -65,6 +65,11 @@ def spread_globally(field: torch.Tensor) -> torch.Tensor:
     return torch.full_like(field, bool(field.any()))
 
 
+def token_on_stage(patch: tuple[int, int], stage: int) -> tuple[int, int]:
+    """The token of stage ``stage`` (0-based) that holds input patch ``patch``: each merging halves the grid."""
+    return patch[0] >> stage, patch[1] >> stage
+
+
 def spread_through_merging(field: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """The tokens of the ``(height, width)`` map before patch merging that make the tokens of ``field``.
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from swin_edu.model import SwinConfig
-from swin_edu.receptive_field import block_shift_size, receptive_field, spread_through_block
+from swin_edu.receptive_field import block_shift_size, receptive_field, spread_through_block, token_on_stage
 from swin_edu.windows import WindowGrid, region_labels
 
 PAD = -1  # label of the padding cells on the map panel
@@ -103,11 +103,11 @@ def _steps_of_patch(patch: tuple[int, int], config: SwinConfig) -> tuple[Journey
     first[patch] = True
     steps = [_plain_step("patch", 0, patch, sizes[0], first, first, config, "patch", patch)]
     for stage, depth in enumerate(config.depths):
-        token = _token_on_stage(patch, stage)
+        token = token_on_stage(patch, stage)
         if stage > 0:
             group = _merged_group(token, sizes[stage - 1])  # (h_prev, w_prev) bool
             field = _merged_field(token, stage, config)
-            before = _token_on_stage(patch, stage - 1)  # the panel shows the map before merging
+            before = token_on_stage(patch, stage - 1)  # the panel shows the map before merging
             steps.append(
                 _plain_step("merge", stage, token, sizes[stage], group, field, config, f"M{stage + 1}", before)
             )
@@ -181,11 +181,6 @@ def _pooled_field(config: SwinConfig) -> np.ndarray:
     height, width = config.stage_sizes()[last]
     fields = [_field((r, c), last, config.depths[last] - 1, config) for r in range(height) for c in range(width)]
     return _read_only(np.logical_or.reduce(fields))
-
-
-def _token_on_stage(patch: tuple[int, int], stage: int) -> tuple[int, int]:
-    """The token of ``stage`` holding input patch ``patch``: each merging halves the grid (rounding down)."""
-    return patch[0] >> stage, patch[1] >> stage
 
 
 @lru_cache(maxsize=2048)

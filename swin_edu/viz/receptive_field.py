@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from swin_edu.images import sample_photo, sample_photo_array
 from swin_edu.model import SwinConfig, SwinTransformer
-from swin_edu.receptive_field import block_shift_size, effective_receptive_field, receptive_field
+from swin_edu.receptive_field import block_shift_size, effective_receptive_field, receptive_field, token_on_stage
 from swin_edu.viz.shift import grid_segments
 from swin_edu.viz.style import OKABE_ITO, SEQUENTIAL_CMAP, GlyphTitle, new_figure
 
@@ -32,11 +32,6 @@ def cached_exact_field(token: tuple[int, int], stage: int, block: int, config: S
     field = receptive_field(token, stage, block, config, mode).numpy()
     field.flags.writeable = False
     return field
-
-
-def token_on_stage(patch: tuple[int, int], stage: int) -> tuple[int, int]:
-    """The token of stage ``stage`` (0-based) that holds input patch ``patch``: each merging halves the grid."""
-    return patch[0] >> stage, patch[1] >> stage
 
 
 def model_photo(config: SwinConfig, photo: str = "chelsea") -> torch.Tensor:

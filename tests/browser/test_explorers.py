@@ -37,7 +37,7 @@ CONTROLS = ".widget-slider, .widget-dropdown, .widget-toggle-buttons, .widget-ch
 FIGURE = "img.widget-image"
 READOUT = ".widget-html-content"
 REFUSAL = "Not possible"
-REDRAW_TIMEOUT_S = 90  # the complexity explorer measures a new setting for a few seconds; 2 shared cores are slow
+REDRAW_TIMEOUT_S = 90  # generous: 2 shared cores are slow (the complexity explorer measures every setting when built)
 
 
 @pytest.fixture(scope="module")
