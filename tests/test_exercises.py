@@ -88,11 +88,11 @@ def test_wrong_answer_gets_a_hint(name: str, capsys: pytest.CaptureFixture) -> N
 @pytest.mark.parametrize(
     "name", ["num_tokens", "patch_partition", "window_reverse", "table_rows", "masked_pairs", "reverse_shift"]
 )
-def test_blank_answer_gets_a_hint(name: str, capsys: pytest.CaptureFixture) -> None:
+def test_a_blank_answer_is_waited_for_not_called_wrong(name: str, capsys: pytest.CaptureFixture) -> None:
     check = CASES[name][0]
     assert check(None) is False
     out = capsys.readouterr().out
-    assert "still None" in out and "Hint: " in out
+    assert out.startswith("Waiting for an answer: ") and "still None" in out and "Not yet" not in out, out
 
 
 def test_a_failing_function_is_reported_not_raised(capsys: pytest.CaptureFixture) -> None:
@@ -155,6 +155,7 @@ SETTINGS: dict[str, Callable[[], dict]] = {
     "exercises.check_shape_list": lambda: {
         "expected": [(56, 56, 96), (28, 28, 192)], "hint": "h", "layout": "(H, W, C)"
     },
+    "exercises.check_choice": lambda: {"right": "a", "options": {"a": "", "b": "is not it."}, "hint": "h"},
     "exercises.windows.check_cost_growth": lambda: {"attention": "msa"},
     "exercises.shift.check_regions_in_window": lambda: {"window": 3},
     "exercises.shift.check_masked_pairs": lambda: {"window": 1},
@@ -215,7 +216,10 @@ def test_no_check_crashes_or_accepts_a_wrong_answer(name: str, bad: str, capsys:
     answers = {p: BAD_ANSWERS[bad] for p in required if p not in settings}
     assert check(**answers, **settings) is False
     out = capsys.readouterr().out
-    assert out.startswith("Not yet: ") and "Hint: " in out and "Correct" not in out, out
+    if bad == "None" or out.startswith("Waiting") and bad == "function returning None":
+        assert out.startswith("Waiting for an answer: ") and "Correct" not in out, out  # not answered yet
+    else:
+        assert out.startswith("Not yet: ") and "Hint: " in out and "Correct" not in out, out
 
 
 NUMERIC = [name for name, (_, right, _) in CASES.items() if isinstance(right, (int, float))]
@@ -267,3 +271,76 @@ def test_shapes_with_fractions_are_refused_not_rounded(capsys: pytest.CaptureFix
     assert "96.5: it should be a whole number" in capsys.readouterr().out
     right = [torch.tensor([96, 96, 128]), np.array([48, 48, 256]), (24.0, 24, 512), (12, 12, np.int64(1024))]
     assert blocks.check_stage_shapes_swin_b_384(right)
+
+
+# ------------------------------------------------------------------ verdicts: hints that grow, grading, choices
+
+
+@pytest.fixture(autouse=True)
+def fresh_tries():
+    exercises.forget_tries()
+    yield
+    exercises.forget_tries()
+
+
+def test_every_check_of_a_topic_module_is_an_exercise_check() -> None:
+    """Topic checks count their tries and wait for blank answers; only the building blocks of __init__ are bare."""
+    for name, check in CHECKS.items():
+        if name.count(".") == 2:
+            assert getattr(check, "is_exercise_check", False), f"{name} lacks @exercise_check"
+
+
+@exercises.exercise_check
+def check_count_of_pairs(answer: object, window: int = 1) -> bool:
+    hints = ["count the tokens of each region.", "pairs in different regions, both orders.", "2 * 35 * 14 = 980."]
+    return exercises.check_number(answer, 980, hints, what="the count", mistakes={490: "each pair counted once."})
+
+
+def test_hints_grow_stronger_with_each_wrong_try_of_the_same_exercise(capsys: pytest.CaptureFixture) -> None:
+    verdicts = []
+    for answer in (None, 7, 7, 7, 7):
+        assert check_count_of_pairs(answer) is False
+        verdicts.append(capsys.readouterr().out.strip())
+    assert verdicts[0].startswith("Waiting for an answer: ")  # not a try
+    assert verdicts[1].endswith("Hint: count the tokens of each region.")
+    assert verdicts[2].endswith("Stronger hint: pairs in different regions, both orders.")
+    assert verdicts[3].endswith("The way there: 2 * 35 * 14 = 980.")
+    assert verdicts[4] == verdicts[3]
+    check_count_of_pairs(7, window=2)  # another exercise of the same check starts with the nudge
+    assert capsys.readouterr().out.strip().endswith("Hint: count the tokens of each region.")
+
+
+def test_a_known_wrong_answer_names_the_mistake(capsys: pytest.CaptureFixture) -> None:
+    assert check_count_of_pairs(490) is False
+    assert "the count is 490: each pair counted once." in capsys.readouterr().out
+    assert check_count_of_pairs(2.5) is False
+    assert "a count is a whole number" in capsys.readouterr().out
+    assert check_count_of_pairs(980.0) is True
+
+
+def test_grade_is_silent_does_not_count_a_try_and_raises_when_wrong(capsys: pytest.CaptureFixture) -> None:
+    exercises.grade(check_count_of_pairs, 980)
+    for blank_or_wrong in (None, 7):
+        with pytest.raises(AssertionError, match="check_count_of_pairs: not answered correctly yet"):
+            exercises.grade(check_count_of_pairs, blank_or_wrong)
+    assert capsys.readouterr().out == ""
+    check_count_of_pairs(7)  # the student's first wrong try still gets the nudge
+    assert capsys.readouterr().out.strip().endswith("Hint: count the tokens of each region.")
+
+
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        ("b", 'Not yet: "b" rolls the wrong way.'),
+        (" A ", "Correct: the roll moves the top-left corner to the bottom right."),
+        ("d", 'Not yet: "d" is not one of the choices "a", "b", "c".'),
+        (2, "should be one letter"),
+        (None, "Waiting for an answer"),
+    ],
+)
+def test_a_choice_gets_the_diagnosis_of_the_option_chosen(answer, says, capsys: pytest.CaptureFixture) -> None:
+    options = {"a": "", "b": "rolls the wrong way.", "c": "rolls only the rows."}
+    praise = "the roll moves the top-left corner to the bottom right."
+    correct = exercises.check_choice(answer, "a", options, "h", praise=praise)
+    assert correct is (says.startswith("Correct"))
+    assert says in capsys.readouterr().out

@@ -35,7 +35,6 @@ def test_merge_2x2_accepts_slicing(capsys):
 @pytest.mark.parametrize(
     "merge, says",
     [
-        (None, "still None"),
         (lambda x: rearrange(x, "b (h p1) (w p2) c -> b h w (p1 p2 c)", p1=2, p2=2), "x1 and x2 are swapped"),
         (lambda x: x[:, ::2, ::2], "shape (2, 2, 3, 12)"),
         (lambda x: rearrange(x, "b (h p1) (w p2) c -> b h w (c p2 p1)", p1=2, p2=2), "not the reference order"),
@@ -46,6 +45,11 @@ def test_merge_2x2_rejects_wrong_answers_with_a_hint(capsys, merge, says):
     assert not blocks.check_merge_2x2(merge)
     out = verdict(capsys)
     assert out.startswith("Not yet:") and says in out and "Hint:" in out
+
+
+def test_merge_2x2_waits_for_an_answer(capsys):
+    assert not blocks.check_merge_2x2(None)
+    assert verdict(capsys).startswith("Waiting for an answer: ")
 
 
 def test_stage_shapes_swin_b_384(capsys):

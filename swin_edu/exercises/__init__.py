@@ -1,10 +1,19 @@
 """Exercise checks for the course notebooks: one module per topic.
 
-A check compares the student's answer with what ``swin_edu`` itself computes. It prints ``Correct`` or
-``Not yet: <what is wrong> Hint: <how to get there>`` and returns True or False, so a notebook cell can call it
-on a blank answer (``None``) and show the hint. A check never raises and never calls a wrong answer right:
-NaN, infinities, strings, lists, tensors of another shape and functions that raise all get a hint. A number may
-come in any form a student computes it in: ``3136``, ``3136.0``, ``np.int64(3136)``, ``torch.tensor(3136)``.
+A check compares the student's answer with what ``swin_edu`` itself computes and prints one verdict:
+
+- ``Waiting for an answer: ...`` while the answer is still ``None`` (the exercise has not been tried);
+- ``Correct`` (with what was right, where there is more to say);
+- ``Not yet: <what is wrong> Hint: <a nudge>``; on a second wrong try of the same exercise the hint gets
+  stronger (``Stronger hint: ...``), and from the third the way to the answer is spelled out (``The way there:``).
+  Common wrong answers are recognised and the mistake is named (``mistakes=`` of :func:`check_number`).
+
+It returns True or False. A check never raises and never calls a wrong answer right: NaN, infinities, strings,
+lists, tensors of another shape and functions that raise all get a hint. A number may come in any form a student
+computes it in: ``3136``, ``3136.0``, ``np.int64(3136)``, ``torch.tensor(3136)``.
+
+Every check is marked with :func:`exercise_check`, which handles the blank answer and counts the wrong tries.
+nbgrader's grading cells call :func:`grade`: the same check, silent, raising when the answer is not right.
 
 Modules:
     patches         notebooks 00 and 01: token counts, patch partition as a linear layer
@@ -25,24 +34,14 @@ from __future__ import annotations
 import math
 import numbers
 import sys
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 
+from swin_edu.exercises.verdicts import exercise_check, forget_tries, grade, report, waiting
 
-def report(correct: bool, problem: str = "", hint: str = "") -> bool:
-    """Print the verdict on an answer and return it.
-
-    Args:
-        correct: whether the answer is right.
-        problem: what is wrong with it (used only when it is not right).
-        hint: a nudge towards the right answer.
-    """
-    if correct:
-        print("Correct")
-    else:
-        print(f"Not yet: {problem} Hint: {hint}")
-    return correct
+__all__ = ["exercise_check", "forget_tries", "grade", "report", "waiting"]  # re-exported: every check uses them
 
 
 def number_value(answer: object, what: str = "the answer") -> tuple[int | float | None, str | None]:
@@ -91,25 +90,63 @@ def _short(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def check_number(answer: object, expected: float, hint: str, what: str = "the answer", rel_tol: float = 0.0) -> bool:
+def check_number(
+    answer: object,
+    expected: float,
+    hint: str | Sequence[str],
+    what: str = "the answer",
+    rel_tol: float = 0.0,
+    mistakes: dict[float, str] | None = None,
+    praise: str = "",
+) -> bool:
     """Check a numeric answer against ``expected`` (exactly, or within ``rel_tol`` relative to it).
 
-    Any form :func:`number_value` accepts; NaN, infinities and non-numbers are never correct.
+    Any form :func:`number_value` accepts; NaN, infinities and non-numbers are never correct. ``mistakes`` maps
+    common wrong answers to the mistake that gives them (``{490: "each pair counted once: ..."}``); a count that is
+    not a whole number is named as such when ``expected`` is one.
     """
+    if answer is None:
+        return waiting(what)
     value, problem = number_value(answer, what)
     if problem is not None:
         return report(False, problem, hint)
-    if not abs(value - expected) <= rel_tol * abs(expected):  # written so that any NaN would fail too
-        return report(False, f"{what} is {value}, which is not right.", hint)
-    return report(True)
+    if abs(value - expected) <= rel_tol * abs(expected):  # written so that any NaN would fail
+        return report(True, praise=praise)
+    for wrong, mistake in (mistakes or {}).items():
+        if abs(value - wrong) <= rel_tol * abs(wrong):
+            return report(False, f"{what} is {value}: {mistake}", hint)
+    if isinstance(expected, int) and value != int(value):
+        return report(False, f"{what} is {value}: a count is a whole number.", hint)
+    return report(False, f"{what} is {value}, which is not right.", hint)
+
+
+def check_choice(
+    answer: object, right: str, options: dict[str, str], hint: str | Sequence[str], praise: str = ""
+) -> bool:
+    """Check a multiple-choice answer: one letter of ``options`` (any case, surrounding spaces ignored).
+
+    ``options`` maps each letter to what choosing it means when it is wrong (the mistake behind it), so a wrong
+    choice is answered with its own diagnosis; ``right`` is the right letter.
+    """
+    letters = ", ".join(f'"{letter}"' for letter in options)
+    if answer is None:
+        return waiting()
+    if not isinstance(answer, str):
+        return report(False, f"the answer should be one letter ({letters}), got {type(answer).__name__}.", hint)
+    choice = answer.strip().lower()
+    if choice not in options:
+        return report(False, f'"{_short(answer)[1:-1]}" is not one of the choices {letters}.', hint)
+    if choice == right:
+        return report(True, praise=praise)
+    return report(False, f'"{choice}" {options[choice]}', hint)
 
 
 def check_shape_list(
-    answer: object, expected: list[tuple[int, ...]], hint: str, layout: str, level: str = "stage"
+    answer: object, expected: list[tuple[int, ...]], hint: str | Sequence[str], layout: str, level: str = "stage"
 ) -> bool:
     """Check a list of shapes, one per stage or pyramid level, saying which one is wrong and how."""
     if answer is None:
-        return report(False, "shapes is still None.", hint)
+        return waiting("shapes")
     try:
         given = [tuple(whole_number(n, f"a number in the {level} shapes") for n in shape) for shape in answer]
     except TypeError:  # not a list of sequences
@@ -158,8 +195,10 @@ def tensor_problem(answer: object, expected: torch.Tensor, what: str = "the resu
     return None
 
 
-def check_tensor(answer: object, expected: torch.Tensor, hint: str, what: str = "the result") -> bool:
+def check_tensor(answer: object, expected: torch.Tensor, hint: str | Sequence[str], what: str = "the result") -> bool:
     """Check a tensor answer against ``expected`` (shape first, then values)."""
+    if answer is None:
+        return waiting(what)
     problem = tensor_problem(answer, expected, what)
     return report(problem is None, problem or "", hint)
 
@@ -176,9 +215,18 @@ def run_answer(function: object, arguments: tuple, what: str) -> tuple[object, s
         return None, f"calling {what} raised {type(error).__name__}: {error}."
 
 
-def check_function(function: object, arguments: tuple, expected: torch.Tensor, hint: str, what: str) -> bool:
-    """Call the student's ``function(*arguments)`` and check its result against ``expected``."""
+def check_function(
+    function: object, arguments: tuple, expected: torch.Tensor, hint: str | Sequence[str], what: str
+) -> bool:
+    """Call the student's ``function(*arguments)`` and check its result against ``expected``.
+
+    A function that is None, or returns None (the template's ``return None``), is still waiting for an answer.
+    """
+    if function is None:
+        return waiting(what)
     result, problem = run_answer(function, arguments, what)
     if problem is not None:
         return report(False, problem, hint)
+    if result is None:
+        return waiting(f"what {what} returns")
     return check_tensor(result, expected, hint, f"the result of {what}")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import torch
 
 from swin_edu.analysis import mean_attention_distance
-from swin_edu.exercises import report, run_answer, tensor_problem, whole_number
+from swin_edu.exercises import exercise_check, report, run_answer, tensor_problem, whole_number
 from swin_edu.model import SwinTransformer
 from swin_edu.position import relative_offsets, relative_position_bias, relative_position_index
 
 
+@exercise_check
 def check_most_local_head(answer: object, model: SwinTransformer, images: torch.Tensor, stage: int, block: int) -> bool:
     """Check the index of the head of ``model.layers[stage].blocks[block]`` with the smallest mean distance."""
     distances = mean_attention_distance(model, images, stage, block)
@@ -29,6 +30,7 @@ def check_most_local_head(answer: object, model: SwinTransformer, images: torch.
     return report(True)
 
 
+@exercise_check
 def check_bias_lookup(lookup: object) -> bool:
     """Check ``lookup(table, M, dy, dx)``: the bias of every head for a key at offset (dy, dx) from the query.
 

@@ -6,11 +6,12 @@ from functools import cache
 
 import torch
 
-from swin_edu.exercises import check_number, check_shape_list, report, run_answer, tensor_form_problem
+from swin_edu.exercises import check_number, check_shape_list, exercise_check, report, run_answer, tensor_form_problem
 from swin_edu.model import swin_b
 from swin_edu.patches import PatchMerging
 
 
+@exercise_check
 def check_merge_2x2(merge: object) -> bool:
     """Check ``merge(x)``: ``(B, H, W, C)`` -> ``(B, H/2, W/2, 4C)``, the 2x2 neighbours in the reference order.
 
@@ -66,6 +67,7 @@ def swin_b_384_stage_shapes() -> list[tuple[int, int, int]]:
     return stage_shapes(model, 384, 384)
 
 
+@exercise_check
 def check_stage_shapes_swin_b_384(answer: object) -> bool:
     """Check the list of the four stage output shapes ``(H, W, C)`` of Swin-B on a 384 x 384 image."""
     expected = swin_b_384_stage_shapes()
@@ -73,6 +75,7 @@ def check_stage_shapes_swin_b_384(answer: object) -> bool:
     return check_shape_list(answer, expected, hint, layout="(H, W, C)", level="stage")
 
 
+@exercise_check
 def check_merging_parameters(answer: object) -> bool:
     """Check the number of learned parameters of the patch merging after stage 1 of Swin-T (C = 96)."""
     expected = sum(parameter.numel() for parameter in PatchMerging(96).parameters())

@@ -6,12 +6,13 @@ import copy
 
 import torch
 
-from swin_edu.exercises import report, run_answer
+from swin_edu.exercises import exercise_check, report, run_answer
 from swin_edu.experiments.ablations import one_stage_swin, swin_blocks
 from swin_edu.experiments.training import compare
 from swin_edu.windows import cyclic_shift, window_partition
 
 
+@exercise_check
 def check_remove_shift(remove: object) -> bool:
     """Check ``remove(model) -> model``: afterwards every block of the model attends in regular windows."""
     with torch.random.fork_rng(devices=[]):
@@ -40,6 +41,7 @@ def wrapped_partners(height: int, width: int, window_size: int, shift_size: int,
     return {(r, c) for r, c in together if abs(r - token[0]) >= window_size or abs(c - token[1]) >= window_size}
 
 
+@exercise_check
 def check_wrapped_partners(answer: object, height: int = 8, width: int = 8, window_size: int = 4, shift_size: int = 2):
     """Which tokens share the shifted window of token (0, 0) only because of the wrap-around (not neighbours)?"""
     expected = wrapped_partners(height, width, window_size, shift_size, (0, 0))
@@ -60,6 +62,7 @@ def check_wrapped_partners(answer: object, height: int = 8, width: int = 8, wind
     return report(given == expected, problem, hint)
 
 
+@exercise_check
 def check_clear_difference(decide: object) -> bool:
     """Check ``decide(a_seeds, b_seeds) -> bool``: does a differ from b by more than the spread over seeds?"""
     cases = [

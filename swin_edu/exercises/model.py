@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import torch
 
-from swin_edu.exercises import check_number, report, run_answer
+from swin_edu.exercises import check_number, exercise_check, report, run_answer
 from swin_edu.exercises.blocks import check_shape_list
 from swin_edu.model import SwinTransformer, swin_t
 from swin_edu.position import resize_bias_table
@@ -18,6 +18,7 @@ def count_parameters(model: torch.nn.Module) -> int:
     return sum(parameter.numel() for parameter in model.parameters())
 
 
+@exercise_check
 def check_parameters_10_classes(answer: object) -> bool:
     """Check the parameter count of Swin-T with a 10-class head instead of ImageNet's 1000."""
     with torch.device("meta"):
@@ -30,6 +31,7 @@ def check_parameters_10_classes(answer: object) -> bool:
     return check_number(answer, expected, hint, what="the number of parameters")
 
 
+@exercise_check
 def check_pyramid_shapes_320x480(answer: object) -> bool:
     """Check the four ``(C, H, W)`` shapes of ``swin_t().feature_pyramid`` for one 320 x 480 image."""
     with torch.device("meta"):
@@ -39,6 +41,7 @@ def check_pyramid_shapes_320x480(answer: object) -> bool:
     return check_shape_list(answer, expected, hint, layout="(C, H, W)", level="level")
 
 
+@exercise_check
 def check_padded_maps_112(answer: object) -> bool:
     """Check ``(side, padded side)`` of the four stage maps of Swin-T (M = 7) for one 112 x 112 image."""
     with torch.device("meta"):
@@ -55,6 +58,7 @@ def check_padded_maps_112(answer: object) -> bool:
     return check_shape_list(answer, expected, hint, layout="(side, padded side)")
 
 
+@exercise_check
 def check_adapt_to_window(adapt: object) -> bool:
     """Check ``adapt(state_dict, new_window_size)``: every bias table resized, everything else unchanged.
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import torch
 from einops import rearrange
 
-from swin_edu.exercises import check_number, report, run_answer, tensor_form_problem, tensor_problem
+from swin_edu.exercises import check_number, exercise_check, report, run_answer, tensor_form_problem, tensor_problem
 from swin_edu.patches import PatchEmbed
 
 
+@exercise_check
 def check_num_tokens(answer: object, img_size: int = 224, patch_size: int = 4) -> bool:
     """How many tokens (patches) does an ``img_size`` x ``img_size`` image give with P x P patches?"""
     with torch.random.fork_rng(), torch.no_grad():  # building a layer must not move the student's random state
@@ -19,6 +20,7 @@ def check_num_tokens(answer: object, img_size: int = 224, patch_size: int = 4) -
     return check_number(answer, expected, hint, what="the number of tokens")
 
 
+@exercise_check
 def check_patch_length(answer: object, patch_size: int = 4, in_chans: int = 3) -> bool:
     """How many numbers does one flattened P x P patch of an ``in_chans``-channel image hold?"""
     with torch.random.fork_rng():
@@ -28,6 +30,7 @@ def check_patch_length(answer: object, patch_size: int = 4, in_chans: int = 3) -
     return check_number(answer, expected, hint, what="the patch length")
 
 
+@exercise_check
 def check_embedding_parameters(answer: object, patch_size: int = 4, in_chans: int = 3, embed_dim: int = 96) -> bool:
     """How many learned parameters does the linear embedding (the ``proj`` layer) have?"""
     with torch.random.fork_rng():
@@ -37,6 +40,7 @@ def check_embedding_parameters(answer: object, patch_size: int = 4, in_chans: in
     return check_number(answer, expected, hint, what="the parameter count")
 
 
+@exercise_check
 def check_patch_partition(partition: object) -> bool:
     """Check ``partition(images (B, 3, H, W), P) -> (B, H/P, W/P, 3*P*P)``.
 

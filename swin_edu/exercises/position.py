@@ -5,10 +5,11 @@ from __future__ import annotations
 import torch
 
 from swin_edu.attention import WindowAttention
-from swin_edu.exercises import check_number, report, whole_number
+from swin_edu.exercises import check_number, exercise_check, report, whole_number
 from swin_edu.position import relative_offsets, relative_position_index
 
 
+@exercise_check
 def check_table_rows(answer: object, window_size: int = 12) -> bool:
     """How many rows does the relative position bias table of an M x M window have?"""
     with torch.random.fork_rng():  # building a layer must not move the student's random state
@@ -18,6 +19,7 @@ def check_table_rows(answer: object, window_size: int = 12) -> bool:
     return check_number(answer, expected, hint, what="the number of rows")
 
 
+@exercise_check
 def check_pair_index(
     answer: object, query: tuple[int, int] = (2, 5), key: tuple[int, int] = (4, 1), window_size: int = 7
 ) -> bool:
@@ -29,6 +31,7 @@ def check_pair_index(
     return check_number(answer, expected, hint, what="the index")
 
 
+@exercise_check
 def check_collision(offset_a: object, offset_b: object, window_size: int = 7) -> bool:
     """Find two different offsets (dy, dx) that the wrong formula ``dy * M + dx`` sends to the same row."""
     hint = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from swin_edu.exercises import check_tensor, report, run_answer, whole_number
+from swin_edu.exercises import check_tensor, exercise_check, report, run_answer, whole_number
 from swin_edu.model import SwinConfig
 from swin_edu.receptive_field import receptive_field, spread_through_merging
 
@@ -14,6 +14,7 @@ def field_size(token: tuple[int, int], stage: int, block: int, mode: str = "swin
     return int(receptive_field(token, stage, block, SwinConfig(), mode).sum())
 
 
+@exercise_check
 def check_corner_and_inner(corner: object, inner: object) -> bool:
     """Check the field sizes, after the first two blocks of Swin-T, of the tokens at patches (0, 0) and (3, 3)."""
     hint = (
@@ -31,6 +32,7 @@ def check_corner_and_inner(corner: object, inner: object) -> bool:
     return report(True)
 
 
+@exercise_check
 def check_wmsa_stage_fields(answer: object) -> bool:
     """Check the field sizes at the end of each stage of Swin-T without shifting (W-MSA only), one per stage."""
     config = SwinConfig()
@@ -50,6 +52,7 @@ def check_wmsa_stage_fields(answer: object) -> bool:
     return report(True)
 
 
+@exercise_check
 def check_field_through_merging(through_merging: object) -> bool:
     """Check ``through_merging(field)``: bool ``(h, w)`` on a stage -> bool ``(2h, 2w)`` on the stage before."""
     hint = "a merged token (i, j) is made of the 2x2 tokens (2i, 2j), (2i+1, 2j), (2i, 2j+1), (2i+1, 2j+1) before it."

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from swin_edu.exercises import check_function, check_number
+from swin_edu.exercises import check_function, check_number, exercise_check
 from swin_edu.windows import cyclic_shift, region_labels, reverse_cyclic_shift, shifted_window_mask, window_partition
 
 
+@exercise_check
 def check_regions_in_window(
     answer: object, window: int, height: int = 14, width: int = 14, window_size: int = 7, shift_size: int = 3
 ) -> bool:
@@ -22,6 +23,7 @@ def check_regions_in_window(
     return check_number(answer, expected, hint, what="the number of regions")
 
 
+@exercise_check
 def check_masked_pairs(
     answer: object, window: int, height: int = 14, width: int = 14, window_size: int = 7, shift_size: int = 3
 ) -> bool:
@@ -35,6 +37,7 @@ def check_masked_pairs(
     return check_number(answer, expected, hint, what="the number of masked pairs")
 
 
+@exercise_check
 def check_reverse_shift(unshift: object) -> bool:
     """Check ``unshift(x (B, H, W, C), s) -> (B, H, W, C)``: it must undo ``cyclic_shift(x, s)``."""
     with torch.random.fork_rng():

@@ -6,17 +6,19 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from swin_edu.exercises import check_number, report, run_answer
+from swin_edu.exercises import check_number, exercise_check, report, run_answer
 from swin_edu.model import SwinTransformer
 from swin_edu.recipe import parameter_groups, scaled_lr
 
 
+@exercise_check
 def check_peak_lr(answer: object) -> bool:
     """Exercise 1: the peak learning rate of the paper's recipe (1e-3 at batch 1024) for a batch of 128."""
     hint = "the learning rate grows in proportion to the batch size: lr = 1e-3 * batch / 1024."
     return check_number(answer, scaled_lr(1e-3, 128), hint, "the learning rate", rel_tol=1e-6)
 
 
+@exercise_check
 def check_no_decay(function: object) -> bool:
     """Exercise 2: ``function(name, parameter) -> bool``, True for the parameters that get no weight decay."""
     hint = (
@@ -38,6 +40,7 @@ def check_no_decay(function: object) -> bool:
     return report(True)
 
 
+@exercise_check
 def check_mixed_target(function: object) -> bool:
     """Exercise 3: ``function(label_a, label_b, lam, num_classes, smoothing)``, the smoothed soft target of a mix."""
     hint = (

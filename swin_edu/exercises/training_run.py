@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import torch
 
-from swin_edu.exercises import number_value, report, run_answer, whole_number
+from swin_edu.exercises import exercise_check, number_value, report, run_answer, whole_number
 
 
 def example_confusions() -> list[torch.Tensor]:
@@ -29,6 +29,7 @@ def recalls(confusion: torch.Tensor) -> list[Fraction]:
     return [Fraction(int(confusion[k, k]), int(confusion[k].sum())) for k in range(len(confusion))]
 
 
+@exercise_check
 def check_accuracy_from_confusion(accuracy: object) -> bool:
     """Check ``accuracy(confusion)``: the share of correct predictions, from the confusion matrix alone."""
     hint = "the correct predictions are on the diagonal (true class = predicted class): their sum over the sum of all."
@@ -47,6 +48,7 @@ def check_accuracy_from_confusion(accuracy: object) -> bool:
     return report(True)
 
 
+@exercise_check
 def check_lowest_recall(lowest_recall: object) -> bool:
     """Check ``lowest_recall(confusion)``: the class whose images the model gets right least often (the smallest
     share of its row on the diagonal); on a tie, the smallest class index."""

@@ -7,10 +7,11 @@ from typing import Literal
 import torch
 
 from swin_edu.complexity import msa_cost, wmsa_cost
-from swin_edu.exercises import check_function, check_number
+from swin_edu.exercises import check_function, check_number, exercise_check
 from swin_edu.windows import window_partition, window_reverse
 
 
+@exercise_check
 def check_num_windows(answer: object, height: int = 56, width: int = 56, window_size: int = 7) -> bool:
     """How many M x M windows does an H x W feature map hold?"""
     expected = window_partition(torch.zeros(1, height, width, 1), window_size).shape[0]
@@ -18,6 +19,7 @@ def check_num_windows(answer: object, height: int = 56, width: int = 56, window_
     return check_number(answer, expected, hint, what="the number of windows")
 
 
+@exercise_check
 def check_window_reverse(reverse: object) -> bool:
     """Check ``reverse(windows (B*nW, M, M, C), M, H, W) -> (B, H, W, C)`` against ``window_reverse``."""
     with torch.random.fork_rng():
@@ -31,6 +33,7 @@ def check_window_reverse(reverse: object) -> bool:
     return check_function(reverse, (windows, 4, 8, 12), expected, hint, what="reverse")
 
 
+@exercise_check
 def check_cost_ratio(answer: object, h: int = 56, w: int = 56, channels: int = 96, window_size: int = 7) -> bool:
     """How many times more multiply-adds does global MSA need than W-MSA (formulas 1 and 2)? Within 1%."""
     expected = msa_cost(h, w, channels) / wmsa_cost(h, w, channels, window_size)
@@ -38,6 +41,7 @@ def check_cost_ratio(answer: object, h: int = 56, w: int = 56, channels: int = 9
     return check_number(answer, expected, hint, what="the ratio", rel_tol=0.01)
 
 
+@exercise_check
 def check_cost_growth(
     answer: object,
     attention: Literal["msa", "wmsa"],
