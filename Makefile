@@ -41,6 +41,7 @@ lint: setup
 notebooks: setup
 	MPLBACKEND=module://matplotlib_inline.backend_inline $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=600 --ExecutePreprocessor.store_widget_state=True notebooks/[0-9]*.ipynb
+	$(BIN)/python tools/clear_solution_outputs.py notebooks/[0-9]*.ipynb
 
 # the explorers' default views as PNG and SVG in figures/
 figures: setup
