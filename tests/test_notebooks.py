@@ -4,14 +4,12 @@ Static checks of the stored notebooks (fast, no kernel): no error outputs, execu
 learning goals, exercises with checks and collapsed solutions, summary and references, kernelspec and slide
 metadata, size. nbval (``pytest --nbval-lax``, configured in pyproject.toml) re-runs every notebook and compares
 the cells marked ``# NBVAL_CHECK_OUTPUT``; the facts tests here make sure every notebook has such cells and
-that nbval will compare them. The slides test exports every notebook with ``jupyter nbconvert --to slides``.
+that nbval will compare them.
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -217,20 +215,3 @@ def test_nbval_runs_the_notebooks_in_lax_mode() -> None:
     assert "--nbval-lax" in addopts
     assert "--nbval-sanitize-with notebooks/sanitize.cfg" in addopts
     assert (NOTEBOOK_DIR / "sanitize.cfg").is_file()
-
-
-@pytest.fixture(scope="module")
-def slides_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every notebook exported once with `jupyter nbconvert --to slides` (one process for all: fast)."""
-    out = tmp_path_factory.mktemp("slides")
-    command = [sys.executable, "-m", "nbconvert", "--to", "slides", "--output-dir", str(out), *map(str, NOTEBOOKS)]
-    result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return out
-
-
-def test_exports_as_reveal_slides(notebook_path: Path, slides_dir: Path) -> None:
-    html = (slides_dir / f"{notebook_path.stem}.slides.html").read_text()
-    assert 'class="reveal"' in html and "Reveal.initialize" in html
-    slides = sum(cell.metadata["slideshow"]["slide_type"] == "slide" for cell in read(notebook_path).cells)
-    assert html.count("<section") >= slides >= 3, "every 'slide' cell starts a <section> of the deck"
