@@ -1,19 +1,41 @@
 """The course notebooks follow the conventions of notebooks/README.md.
 
 Static checks of the stored notebooks (fast, no kernel): no error outputs, executed top to bottom in one go,
-learning goals, exercises with checks and collapsed solutions, summary and references, kernelspec and slide
-metadata, size. nbval (``pytest --nbval-lax``, configured in pyproject.toml) re-runs every notebook and compares
-the cells marked ``# NBVAL_CHECK_OUTPUT``; the facts tests here make sure every notebook has such cells and
-that nbval will compare them.
-"""
+learning goals, the exercises (one test per part of notebooks/README.md's convention: kinds, answer cells waiting
+for an answer, collapsed solutions between nbgrader's delimiters, grading cells), summary and references,
+kernelspec and slide metadata, size. nbval (``pytest --nbval-lax``, configured in pyproject.toml) re-runs every
+notebook and compares the cells marked ``# NBVAL_CHECK_OUTPUT``; the facts tests here make sure every notebook has
+such cells and that nbval will compare them."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
+from exercise_cells import (
+    BEGIN_HIDDEN_TESTS,
+    BEGIN_SOLUTION,
+    END_HIDDEN_TESTS,
+    END_SOLUTION,
+    GRADED_FIRST_LINE,
+    KINDS,
+    RESTART_LINE,
+    SOLUTION_FIRST_LINE,
+    Exercise,
+    assignments,
+    calls,
+    checks_called_on,
+    exercise_imports,
+    exercises,
+    first_line,
+    is_blank_answer,
+    notebook_number,
+    output_text,
+    read,
+)
 from nbval.plugin import find_comment_markers, find_metadata_tags
 
 try:
@@ -28,25 +50,15 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 MAX_BYTES = 3 * 1024 * 1024
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-
-
-def read(path: Path) -> nbformat.NotebookNode:
-    return nbformat.read(path, as_version=4)
+TAG_ORDER = ("exercise", "solution", "grade")  # the tagged cells of one exercise, in this order
 
 
 def code_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     return [cell for cell in notebook.cells if cell.cell_type == "code"]
 
 
-def output_text(cell: nbformat.NotebookNode) -> str:
-    """Everything a code cell printed or displayed as text."""
-    parts = []
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream":
-            parts.append(output.text)
-        elif "data" in output and "text/plain" in output.data:
-            parts.append(output.data["text/plain"])
-    return "".join(parts)
+def slide_type(cell: nbformat.NotebookNode) -> str | None:
+    return cell.metadata.get("slideshow", {}).get("slide_type")
 
 
 def nbval_options(cell: nbformat.NotebookNode) -> dict:
@@ -54,14 +66,6 @@ def nbval_options(cell: nbformat.NotebookNode) -> dict:
     options = dict(find_metadata_tags(cell.metadata))
     options.update(dict(find_comment_markers(cell.source)))
     return options
-
-
-def is_exercise(cell: nbformat.NotebookNode) -> bool:
-    return cell.cell_type == "markdown" and cell.source.lstrip().startswith("### Exercise")
-
-
-def is_solution(cell: nbformat.NotebookNode) -> bool:
-    return "solution" in cell.metadata.get("tags", [])
 
 
 @pytest.fixture(params=NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
@@ -131,34 +135,149 @@ def test_first_code_cell_imports_and_seeds(notebook_path: Path) -> None:
     assert "import" in first_code.source and "torch.manual_seed(0)" in first_code.source
 
 
-def test_exercises_with_checks_and_collapsed_solutions(notebook_path: Path) -> None:
+# The exercise convention (notebooks/README.md, "Exercises"): each test checks one part of it for every exercise.
+
+
+def the_one(exercise: Exercise, tag: str) -> nbformat.NotebookNode:
+    """The exercise's one code cell tagged ``tag``; solution and grading cells are collapsed."""
+    cells = exercise.tagged(tag)
+    assert len(cells) == 1, f"{exercise.name}: one code cell tagged '{tag}', found {len(cells)}"
+    if tag in ("solution", "grade"):
+        assert cells[0].metadata.get("jupyter", {}).get("source_hidden") is True, f"{exercise.name}: collapse the {tag}"
+    return cells[0]
+
+
+def test_three_or_four_exercises_numbered_with_every_kind(notebook_path: Path) -> None:
+    found = exercises(read(notebook_path))
+    headings = [first_line(exercise.heading) for exercise in found]
+    assert 3 <= len(found) <= 4, f"{len(found)} exercises {headings}; the convention is 3-4"
+    for exercise in found:
+        assert exercise.number, f"'{first_line(exercise.heading)}' should read '### Exercise K (kind): title'"
+        assert exercise.kind in KINDS, f"{exercise.name}: the kind '{exercise.kind}' is not one of {KINDS}"
+    assert [exercise.number for exercise in found] == list(range(1, len(found) + 1)), f"numbered 1, 2, ...: {headings}"
+    missing = [kind for kind in KINDS if kind not in {exercise.kind for exercise in found}]
+    assert not missing, f"no exercise of the kind {missing}; every notebook has each kind at least once"
+
+
+def test_each_exercise_starts_a_slide_and_its_cells_do_not(notebook_path: Path) -> None:
+    for exercise in exercises(read(notebook_path)):
+        assert slide_type(exercise.heading) == "slide", f"{exercise.name}: the exercise's markdown starts a slide"
+        for tag in ("exercise", "solution", "grade"):
+            for cell in exercise.tagged(tag):
+                assert slide_type(cell) == "-", f"{exercise.name}: the {tag} cell should have slide type '-'"
+
+
+def test_each_exercise_has_one_answer_cell_waiting_for_an_answer(notebook_path: Path) -> None:
+    for exercise in exercises(read(notebook_path)):
+        answer, variable = the_one(exercise, "exercise"), f"answer_{exercise.number}"
+        assert is_blank_answer(answer, variable), (
+            f"{exercise.name}: the answer cell sets {variable} = None (or to a function that returns None)"
+        )
+        checks = checks_called_on(answer, variable)
+        assert len(checks) == 1, f"{exercise.name}: the answer cell calls one check_*({variable}, ...), found {checks}"
+        assert checks[0] in exercise_imports(answer), f"{exercise.name}: import {checks[0]} from swin_edu.exercises"
+        assert output_text(answer).startswith("Waiting for an answer"), (
+            f"{exercise.name}: the stored output of the answer cell should start 'Waiting for an answer', "
+            f"got {output_text(answer)[:200]!r}"
+        )
+
+
+def test_each_solution_is_collapsed_delimited_and_runs_on_its_own(notebook_path: Path) -> None:
+    number = notebook_number(notebook_path)
+    for exercise in exercises(read(notebook_path)):
+        solution = the_one(exercise, "solution")
+        assert solution.metadata.get("nbgrader") == {
+            "grade": False,
+            "grade_id": f"ex{number}-{exercise.number}-solution",
+            "locked": False,
+            "schema_version": 3,
+            "solution": True,
+            "task": False,
+        }, f"{exercise.name}: the solution's nbgrader metadata, see notebooks/README.md"
+        lines = solution.source.strip().splitlines()
+        assert lines[0] == SOLUTION_FIRST_LINE, f"{exercise.name}: the solution's first line is '{SOLUTION_FIRST_LINE}'"
+        assert lines[1:2] == [BEGIN_SOLUTION] and lines[-1] == END_SOLUTION, (
+            f"{exercise.name}: everything after the first line sits between {BEGIN_SOLUTION} and {END_SOLUTION}"
+        )
+        check = (checks_called_on(exercise.tagged("exercise")[0], f"answer_{exercise.number}") or ["a check"])[0]
+        assert check in exercise_imports(solution), f"{exercise.name}: the solution imports {check} (a restart)"
+        assert assignments(solution, f"answer_{exercise.number}"), f"{exercise.name}: the solution sets its answer"
+        assert not solution.outputs, f"{exercise.name}: a solution stores no output (tools/clear_solution_outputs.py)"
+
+
+def test_each_grading_cell_grades_the_answer_with_the_same_check(notebook_path: Path) -> None:
+    number = notebook_number(notebook_path)
+    for exercise in exercises(read(notebook_path)):
+        grading = the_one(exercise, "grade")
+        assert grading.metadata.get("tags") == ["grade"], f"{exercise.name}: the grading cell's tags are ['grade']"
+        metadata = dict(grading.metadata.get("nbgrader", {}))
+        points = metadata.pop("points", None)
+        assert metadata == {
+            "grade": True,
+            "grade_id": f"ex{number}-{exercise.number}-grade",
+            "locked": True,
+            "schema_version": 3,
+            "solution": False,
+            "task": False,
+        }, f"{exercise.name}: the grading cell's nbgrader metadata, see notebooks/README.md"
+        assert isinstance(points, int) and points > 0, f"{exercise.name}: points should be a positive whole number"
+        lines = grading.source.strip().splitlines()
+        heading = GRADED_FIRST_LINE.match(lines[0])
+        assert heading and int(heading[1]) == points and (heading[2] == "point") == (points == 1), (
+            f"{exercise.name}: the first line should read '# Graded ({points} point{'s' * (points > 1)}): ...', "
+            f"got {lines[0]!r}"
+        )
+        assert lines[1:2] == [BEGIN_HIDDEN_TESTS] and lines[-1] == END_HIDDEN_TESTS, (
+            f"{exercise.name}: everything after the first line sits between the HIDDEN TESTS delimiters"
+        )
+        variable = f"answer_{exercise.number}"
+        check = (checks_called_on(exercise.tagged("exercise")[0], variable) or ["the exercise's check"])[0]
+        graded = [
+            [ast.unparse(argument) for argument in call.args[:2]] for call in calls(grading, "grade")
+        ]  # grade(check, answer_K, ...)
+        assert graded == [[check, variable]], f"{exercise.name}: the grading cell calls grade({check}, {variable}, ...)"
+        assert {"grade", check} <= exercise_imports(grading), f"{exercise.name}: import grade and {check}"
+        assert not grading.outputs, f"{exercise.name}: a grading cell stores no output"
+
+
+def test_answer_solution_and_grading_cells_come_in_order(notebook_path: Path) -> None:
+    for exercise in exercises(read(notebook_path)):
+        order = [tag for cell in exercise.cells for tag in cell.metadata.get("tags", []) if tag in TAG_ORDER]
+        assert order == list(TAG_ORDER), f"{exercise.name}: its tagged cells come as {order}, expected {TAG_ORDER}"
+
+
+def test_grade_ids_are_unique_and_every_tagged_cell_is_in_an_exercise(notebook_path: Path) -> None:
+    notebook = read(notebook_path)
+    grade_ids = [cell.metadata["nbgrader"].get("grade_id") for cell in notebook.cells if "nbgrader" in cell.metadata]
+    assert len(grade_ids) == len(set(grade_ids)), f"nbgrader grade_ids must be unique: {grade_ids}"
+    for tag in TAG_ORDER:
+        tagged = [cell for cell in notebook.cells if tag in cell.metadata.get("tags", [])]
+        in_exercises = [cell for exercise in exercises(notebook) for cell in exercise.tagged(tag)]
+        assert len(tagged) == len(in_exercises), f"a cell tagged '{tag}' lies outside every exercise"
+    with_nbgrader = sum("nbgrader" in cell.metadata for cell in notebook.cells)
+    assert with_nbgrader == 2 * len(exercises(notebook)), "nbgrader metadata only on solution and grading cells"
+
+
+def test_no_separate_solution_markdown(notebook_path: Path) -> None:
+    for cell in read(notebook_path).cells:
+        if cell.cell_type == "markdown":
+            assert not re.search(r"\*Solution\*|click to expand", cell.source), (
+                f"no '*Solution* (click to expand)' cell: the solution's first line says it\n{cell.source[:200]}"
+            )
+
+
+def test_intro_says_what_to_run_after_a_kernel_restart(notebook_path: Path) -> None:
     cells = read(notebook_path).cells
-    notebook_source = "\n".join(cell.source for cell in cells if cell.cell_type == "code")
-    starts = [index for index, cell in enumerate(cells) if is_exercise(cell)]
-    assert 2 <= len(starts) <= 4, f"{len(starts)} exercises; the convention is 2-4"
-    summary = [
-        index for index, cell in enumerate(cells) if cell.cell_type == "markdown" and "## Summary" in cell.source
+    first_code = next(index for index, cell in enumerate(cells) if cell.cell_type == "code")
+    lines = [
+        (index, line)
+        for index, cell in enumerate(cells)
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+        if line.startswith(RESTART_LINE)
     ]
-    ends = starts[1:] + summary[-1:] if summary else starts[1:] + [len(cells)]
-    for start, end in zip(starts, ends):
-        exercise = cells[start:end]
-        title = exercise[0].source.splitlines()[0]
-        assert exercise[0].metadata["slideshow"]["slide_type"] == "slide", f"{title}: an exercise starts a slide"
-        answers = [cell for cell in exercise if cell.cell_type == "code" and not is_solution(cell)]
-        solutions = [cell for cell in exercise if is_solution(cell)]
-        assert answers, f"{title}: an answer cell for the student"
-        called = re.findall(r"\b(check_\w+)\(", answers[0].source)
-        assert called, f"{title}: the answer cell calls a check function"
-        assert all(
-            re.search(rf"from swin_edu\.exercises\.\w+ import [^\n]*\b{name}\b", notebook_source) for name in called
-        ), f"{title}: the check {called} comes from swin_edu.exercises"
-        assert "Hint:" in output_text(answers[0]), f"{title}: the stored answer cell should show the hint"
-        assert len(solutions) == 1, f"{title}: one solution cell tagged 'solution'"
-        solution = solutions[0]
-        assert solution.cell_type == "code"
-        assert solution.metadata.get("jupyter", {}).get("source_hidden") is True, f"{title}: collapse the solution"
-        printed = output_text(solution)
-        assert "Correct" in printed and "Not yet" not in printed, f"{title}: the solution must pass its check"
+    assert len(lines) == 1, f"one line starting '{RESTART_LINE}' (which cell to run first), found {len(lines)}"
+    assert lines[0][0] < first_code, f"the '{RESTART_LINE}' line belongs to the intro, before the first code cell"
 
 
 def test_ends_with_summary_and_references(notebook_path: Path) -> None:
@@ -172,8 +291,7 @@ def test_kernelspec_and_slide_metadata(notebook_path: Path) -> None:
     notebook = read(notebook_path)
     assert notebook.metadata.get("kernelspec") == KERNELSPEC
     for index, cell in enumerate(notebook.cells):
-        slide_type = cell.metadata.get("slideshow", {}).get("slide_type")
-        assert slide_type in SLIDE_TYPES, f"cell {index} has slide_type {slide_type!r}"
+        assert slide_type(cell) in SLIDE_TYPES, f"cell {index} has slide_type {slide_type(cell)!r}"
 
 
 def test_under_3_mb(notebook_path: Path) -> None:
