@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test setup browser lint notebooks figures bench
+.PHONY: lab test setup browser lint notebooks figures bench slides
 
 setup: $(VENV)/.installed
 
@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml .ci/constraints.txt
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
-test: setup browser
+test: setup browser node_modules/.installed
 	$(BIN)/python -m pytest
 
 # the browser tests drive Debian's chromium (Playwright cannot download a browser here); installed when missing
@@ -31,6 +31,19 @@ browser:
 			echo "The browser tests need Chromium: run 'sudo apt-get install chromium' (Debian/Ubuntu), then 'make test' again."; \
 			exit 1; \
 		fi; }
+
+# the slides: every notebook as a reveal.js deck slides/NN_name.slides.html that opens from disk, no network needed
+slides: setup node_modules/.installed
+	rm -rf slides
+	$(BIN)/python tools/slides.py --out slides
+
+# what the decks load (reveal.js, MathJax, require.js, jQuery), as package-lock.json pins it, from the npm registry
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "The slides need npm (Node.js 18 or later): run 'sudo apt-get install npm' (Debian/Ubuntu), then make again."; \
+		exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
 
 # the linter and formatter, configured in pyproject.toml (tests/test_lint.py runs the same under `make test`)
 lint: setup
