@@ -12,6 +12,7 @@ from swin_edu import widgets
 from swin_edu.images import sample_photo
 from swin_edu.position import relative_position_index
 from swin_edu.receptive_field import effective_receptive_field
+from swin_edu.viz.position import random_attention
 from swin_edu.widgets.explorer import REST_SECONDS
 from swin_edu.widgets.position import TRAINED_TABLES
 from swin_edu.widgets.receptive_field import default_model
@@ -251,3 +252,21 @@ def test_complexity_explorer():
     control.value = 96
     assert explorer.message == "" and explorer.image.value != before
     assert all(control.description for control in explorer.controls.values())
+
+
+def test_relative_position_explorer_draws_every_window_size_on_one_figure():
+    """A new M updates the figure built for the explorer (no new figure to lay out), and shows M's own tables."""
+    explorer = widgets.relative_position_explorer()
+    figure = explorer.figure
+    for window_size in (2, 5, 9):
+        explorer.controls["window_size"].value = window_size
+        explorer.controls["query"].value = window_size + 1  # row 1, col 1
+        assert explorer.figure is figure and explorer.message == ""
+        assert np.array_equal(figure.axes[1].images[0].get_array(), relative_position_index(window_size).numpy())
+        attention = random_attention(window_size)  # the explorer's fresh table, drawn again here
+        table, index = attention.relative_position_bias_table.detach(), relative_position_index(window_size)
+        heads = [ax for ax in figure.axes if ax.get_title().startswith("head")]
+        for head, ax in enumerate(heads):
+            expected = table[index[window_size + 1], head].reshape(window_size, window_size)
+            assert np.allclose(ax.images[0].get_array(), expected.numpy())
+            assert ax.images[0].get_extent() == [-0.5, window_size - 0.5, window_size - 0.5, -0.5]

@@ -14,12 +14,13 @@ from functools import lru_cache
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
 from matplotlib.collections import PathCollection, PolyCollection
-from matplotlib.colors import ListedColormap
+from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.path import Path
 from matplotlib.textpath import TextPath
-from matplotlib.ticker import FuncFormatter, NullLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 from matplotlib.transforms import Affine2D, IdentityTransform, Transform, blended_transform_factory
 
 # Okabe & Ito (2008), "Color Universal Design"
@@ -257,3 +258,33 @@ def set_glyph_ticks(ticks: tuple, xs, ys, x_names: list[str], y_names: list[str]
     x_ticks, y_ticks = ticks
     set_text_glyphs(x_ticks, [(x, -0.05) for x in xs], x_names)
     set_text_glyphs(y_ticks, [(-0.05, y) for y in ys], y_names)
+
+
+class GlyphColorbar:
+    """A colour bar whose range follows the setting: the bar itself is fixed (0 to 1, drawn once) and its numbers
+    are glyph outlines, so that a new range costs a frame, not a figure. Images shown against it map
+    ``set(low, high)``'s range with ``image.set_clim(low, high)``."""
+
+    def __init__(self, ax, cmap: str, label: str, fontsize: float = 8.0, **colorbar_style) -> None:
+        axes = ax if isinstance(ax, list) else [ax]
+        bar = axes[0].figure.colorbar(ScalarMappable(Normalize(0, 1), cmap), ax=axes, **colorbar_style)
+        bar.set_ticks([])
+        bar.set_label(label, labelpad=6 * fontsize)  # room for the numbers, which the label cannot measure
+        self.ax, self.fontsize = bar.ax, fontsize
+        right = blended_transform_factory(bar.ax.transAxes, bar.ax.transData)
+        self.glyphs = text_glyphs(bar.ax, np.zeros((0, 2)), [], fontsize, right)
+        self.glyphs.set_clip_on(False)
+
+    def set(self, low: float, high: float) -> None:
+        """Number the bar from ``low`` (bottom) to ``high`` (top) at a few round values."""
+        values = [value for value in MaxNLocator(5).tick_values(low, high) if low <= value <= high]
+        paths = [_left_aligned(glyph_outline(f"{value:.3g}", self.fontsize), pad=3.0) for value in values]
+        self.glyphs.set_paths(paths)
+        self.glyphs.set_offsets([(1.0, (value - low) / (high - low)) for value in values])
+
+
+def _left_aligned(path: Path, pad: float) -> Path:
+    """A centred glyph outline moved right so that it starts ``pad`` points right of its offset."""
+    if len(path.vertices) == 0:
+        return path
+    return path.transformed(Affine2D().translate(path.vertices[:, 0].max() + pad, 0))

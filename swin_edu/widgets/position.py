@@ -15,7 +15,7 @@ import torch
 
 from swin_edu.attention import WindowAttention
 from swin_edu.model import SwinTransformer
-from swin_edu.viz.position import PositionView, random_attention
+from swin_edu.viz.position import MAX_HEADS_SHOWN, PositionView, random_attention
 from swin_edu.widgets.explorer import Explorer, dropdown, int_slider, limit_tokens, weights_version
 
 TRAINED_TABLES = Path(__file__).with_name("digits_bias_tables.pt")
@@ -53,7 +53,11 @@ def table_options() -> list[tuple[str, str]]:
 
 def relative_position_explorer(model: SwinTransformer | None = None) -> Explorer:
     """Offsets, the index matrix and one query's bias per head; from ``model``'s own tables when given, else a
-    fresh table or a trained one (a small Swin trained on digits, M = 4)."""
+    fresh table or a trained one (a small Swin trained on digits, M = 4).
+
+    One figure serves every layer with the same number of heads shown (its ``update`` sets the window size and
+    the table): the explorer draws each such figure when it is built, so that no change of a control has to.
+    """
 
     def readout(attention: WindowAttention, query: int, source: str) -> str:
         side = 2 * attention.window_size - 1
@@ -63,16 +67,17 @@ def relative_position_explorer(model: SwinTransformer | None = None) -> Explorer
         )
 
     if model is None:
+        fresh_layers: dict[int, WindowAttention] = {}
 
-        def layout(table: str, window_size: int, query: int) -> tuple[str, int]:
-            return (table, window_size if table == FRESH else trained_tables()["window_size"])
-
-        def build(layout: tuple[str, int]) -> PositionView:
-            table, window_size = layout
-            return PositionView(random_attention(window_size) if table == FRESH else trained_attention(table))
+        def layer(table: str, window_size: int) -> WindowAttention:
+            if table != FRESH:
+                return trained_attention(table)
+            if window_size not in fresh_layers:
+                fresh_layers[window_size] = random_attention(window_size)
+            return fresh_layers[window_size]
 
         def show(view: PositionView, table: str, window_size: int, query: int) -> str:
-            view.update(query)
+            view.update(layer(table, window_size), query)
             source = "a freshly initialised layer (std 0.02)" if table == FRESH else f"{table}.attn, trained on digits"
             return readout(view.attention, query, source)
 
@@ -81,10 +86,22 @@ def relative_position_explorer(model: SwinTransformer | None = None) -> Explorer
             "window_size": int_slider("window M", 7, 2, 9),
             "query": int_slider("query token", 24, 0, 48),
         }
-        return Explorer(controls, layout, build, show, constrain=fresh_or_trained)
+        explorer = Explorer(
+            controls,
+            layout=lambda table, window_size, query: heads_shown(layer(table, window_size)),
+            build=PositionView,
+            show=show,
+            constrain=fresh_or_trained,
+        )
+        first_of_each = {heads_shown(layer(table, 7)): table for _, table in controls["table"].options}
+        explorer.prepare([{"table": table, "window_size": 7, "query": 0} for table in first_of_each.values()])
+        return explorer
+
+    def attention_of(stage: int, block: int) -> WindowAttention:
+        return model.layers[stage].blocks[block].attn
 
     def show_model(view: PositionView, stage: int, block: int, query: int) -> str:
-        view.update(query)
+        view.update(attention_of(stage, block), query)
         return readout(view.attention, query, f"model.layers[{stage}].blocks[{block}].attn")
 
     def within_model(controls: dict[str, widgets.IntSlider]) -> None:
@@ -96,14 +113,22 @@ def relative_position_explorer(model: SwinTransformer | None = None) -> Explorer
         "block": int_slider("block (0-based)", 0, 0, max(model.config.depths) - 1),
         "query": int_slider("query token", window * window // 2, 0, window * window - 1),
     }
-    return Explorer(
+    explorer = Explorer(
         controls,
-        layout=lambda stage, block, query: (stage, block),
-        build=lambda layout: PositionView(model.layers[layout[0]].blocks[layout[1]].attn),
+        layout=lambda stage, block, query: heads_shown(attention_of(stage, block)),
+        build=PositionView,
         show=show_model,
         depends_on=lambda: weights_version(model),
         constrain=within_model,
     )
+    first_of_each = {heads_shown(attention_of(stage, 0)): stage for stage in range(len(model.layers))}
+    explorer.prepare([{"stage": stage, "block": 0, "query": 0} for stage in first_of_each.values()])
+    return explorer
+
+
+def heads_shown(attention: WindowAttention) -> int:
+    """How many heads the figure of a layer shows: what fixes its layout (the window size does not)."""
+    return min(attention.num_heads, MAX_HEADS_SHOWN)
 
 
 def fresh_or_trained(controls: dict[str, widgets.ValueWidget]) -> None:
