@@ -1,6 +1,9 @@
-"""The exercise checks: a right answer is called correct in any form, a wrong or blank one gets a hint, never a crash.
+"""The exercise machinery: a right answer is correct in any form, a wrong or blank one gets a hint, never a crash.
 
-Every check of swin_edu.exercises is found by walking the package and tried against every kind of bad answer.
+The building blocks of ``swin_edu.exercises`` (check_number, check_choice, check_tensor, check_function,
+check_shape_list) and the verdicts (hints that grow, grading) are tested on small checks defined here. Every topic
+check of the package is found by walking it and tried against every kind of bad answer; each topic's own cases
+(the right answer, the mistakes it names) live in tests/test_exercises_<topic>.py.
 """
 
 from __future__ import annotations
@@ -14,114 +17,76 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
-from einops import rearrange
 
 from swin_edu import exercises
-from swin_edu.exercises import blocks, patches, position, shift, windows
+from swin_edu.exercises import check_function, check_number, check_shape_list, check_tensor
 from swin_edu.model import SwinTransformer
-
-
-def partition_right(images: torch.Tensor, patch_size: int) -> torch.Tensor:
-    return rearrange(images, "b c (h p1) (w p2) -> b h w (c p1 p2)", p1=patch_size, p2=patch_size)
-
-
-def partition_wrong_order(images: torch.Tensor, patch_size: int) -> torch.Tensor:
-    return rearrange(images, "b c (h p1) (w p2) -> b h w (p1 p2 c)", p1=patch_size, p2=patch_size)
-
-
-def reverse_right(windows_: torch.Tensor, window_size: int, height: int, width: int) -> torch.Tensor:
-    return rearrange(
-        windows_, "(b nh nw) wh ww c -> b (nh wh) (nw ww) c", nh=height // window_size, nw=width // window_size
-    )
-
-
-def reverse_columns_first(windows_: torch.Tensor, window_size: int, height: int, width: int) -> torch.Tensor:
-    return rearrange(
-        windows_, "(b nw nh) wh ww c -> b (nh wh) (nw ww) c", nh=height // window_size, nw=width // window_size
-    )
 
 
 def failing(*args):
     raise RuntimeError("boom")
 
 
-# (check, right answer, wrong answer) with the other arguments bound
-CASES = {
-    "num_tokens": (patches.check_num_tokens, 3136, 56),
-    "num_tokens_vit": (lambda a: patches.check_num_tokens(a, img_size=224, patch_size=16), 196, 3136),
-    "patch_length": (patches.check_patch_length, 48, 16),
-    "embedding_parameters": (patches.check_embedding_parameters, 4704, 4608),
-    "patch_partition": (patches.check_patch_partition, partition_right, partition_wrong_order),
-    "num_windows": (lambda a: windows.check_num_windows(a, 14, 14, 7), 4, 2),
-    "window_reverse": (windows.check_window_reverse, reverse_right, reverse_columns_first),
-    "cost_ratio": (windows.check_cost_ratio, 13.81, 64.0),
-    "cost_growth_msa": (lambda a: windows.check_cost_growth(a, "msa"), 15.31, 4),
-    "cost_growth_wmsa": (lambda a: windows.check_cost_growth(a, "wmsa"), 4, 16),
-    "table_rows": (position.check_table_rows, 529, 144),
-    "pair_index": (position.check_pair_index, 62, 38),
-    "collision": (lambda a: position.check_collision(*a), ((0, 1), (1, -6)), ((0, 6), (1, -6))),
-    "regions_in_window": (lambda a: shift.check_regions_in_window(a, window=3), 4, 9),
-    "masked_pairs": (lambda a: shift.check_masked_pairs(a, window=1), 2 * 28 * 21, 28 * 21),
-    "reverse_shift": (
-        shift.check_reverse_shift,
-        lambda x, s: torch.roll(x, (s, s), (1, 2)),
-        lambda x, s: torch.roll(x, (-s, -s), (1, 2)),
-    ),
+# ------------------------------------------------------------------ the building blocks
+
+FORMS = {
+    "int or float": lambda x: x,
+    "float": float,
+    "numpy scalar": lambda x: np.float64(x) if isinstance(x, float) else np.int64(x),
+    "0-d tensor": torch.tensor,
+    "0-d float32 tensor": lambda x: torch.tensor(x, dtype=torch.float32),
+    "0-d numpy array": np.array,
+    "a tensor's sum": lambda x: torch.tensor([x, 0]).sum(),
+    "fraction": Fraction,
 }
 
 
-@pytest.mark.parametrize("name", CASES)
-def test_right_answer_is_correct(name: str, capsys: pytest.CaptureFixture) -> None:
-    check, right, _ = CASES[name]
-    assert check(right) is True
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("right", [3136, 13.75])
+def test_a_right_number_is_correct_in_every_form(right: float, form: str, capsys: pytest.CaptureFixture) -> None:
+    assert check_number(FORMS[form](right), right, "h") is True
     assert capsys.readouterr().out.strip() == "Correct"
 
 
-@pytest.mark.parametrize("name", CASES)
-def test_wrong_answer_gets_a_hint(name: str, capsys: pytest.CaptureFixture) -> None:
-    check, _, wrong = CASES[name]
-    assert check(wrong) is False
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet: ") and "Hint: " in out
+def test_a_number_within_its_tolerance_is_correct_and_one_outside_is_not(capsys: pytest.CaptureFixture) -> None:
+    assert check_number(13.81, 13.8125, "h", rel_tol=0.01) is True
+    assert check_number(14.0, 13.8125, "h", rel_tol=0.01) is False
+    assert "14.0, which is not right. Hint: h" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(
-    "name", ["num_tokens", "patch_partition", "window_reverse", "table_rows", "masked_pairs", "reverse_shift"]
-)
-def test_a_blank_answer_is_waited_for_not_called_wrong(name: str, capsys: pytest.CaptureFixture) -> None:
-    check = CASES[name][0]
-    assert check(None) is False
-    out = capsys.readouterr().out
-    assert out.startswith("Waiting for an answer: ") and "still None" in out and "Not yet" not in out, out
+def test_a_right_answer_can_say_what_was_right(capsys: pytest.CaptureFixture) -> None:
+    assert check_number(980, 980, "h", praise="both orders of every mixed pair.") is True
+    assert capsys.readouterr().out.strip() == "Correct: both orders of every mixed pair."
 
 
 def test_a_failing_function_is_reported_not_raised(capsys: pytest.CaptureFixture) -> None:
-    assert windows.check_window_reverse(failing) is False
-    assert "raised RuntimeError: boom" in capsys.readouterr().out
+    assert check_function(failing, (torch.ones(2),), torch.ones(2), "h", "double") is False
+    assert "calling double raised RuntimeError: boom" in capsys.readouterr().out
 
 
 def test_a_wrong_shape_is_named(capsys: pytest.CaptureFixture) -> None:
-    assert patches.check_patch_partition(lambda images, p: images) is False
-    assert "should be (2, 4, 3, 48), got (2, 3, 16, 12)" in capsys.readouterr().out
+    assert check_function(lambda x: x.T, (torch.ones(2, 3),), torch.ones(2, 3), "h", "same") is False
+    assert "the result of same has shape (3, 2), expected (2, 3)" in capsys.readouterr().out
 
 
-def test_offsets_outside_a_window_are_refused(capsys: pytest.CaptureFixture) -> None:
-    assert position.check_collision((0, 7), (1, 0)) is False
-    assert "not an offset inside a window" in capsys.readouterr().out
+def test_a_function_that_still_returns_none_is_waited_for(capsys: pytest.CaptureFixture) -> None:
+    assert check_function(lambda x: None, (torch.ones(2),), torch.ones(2), "h", "double") is False
+    assert capsys.readouterr().out.startswith("Waiting for an answer: what double returns is still None")
 
 
-def test_checks_leave_the_global_random_state_alone() -> None:
-    torch.manual_seed(123)
-    expected = torch.rand(3)
-    torch.manual_seed(123)
-    patches.check_patch_partition(partition_right)
-    patches.check_num_tokens(3136)
-    patches.check_patch_length(48)
-    patches.check_embedding_parameters(4704)
-    position.check_table_rows(529)
-    windows.check_window_reverse(reverse_right)
-    shift.check_reverse_shift(lambda x, s: torch.roll(x, (s, s), (1, 2)))
-    assert torch.equal(torch.rand(3), expected)
+def test_a_tensor_of_another_dtype_with_the_right_values_is_correct(capsys: pytest.CaptureFixture) -> None:
+    assert check_tensor(torch.ones(2, 2, dtype=torch.long), torch.ones(2, 2), "h") is True
+    assert check_tensor(torch.ones(2, 2) * 2, torch.ones(2, 2), "h") is False
+    assert "right shape (2, 2) but different values" in capsys.readouterr().out
+
+
+def test_shapes_with_fractions_are_refused_not_rounded(capsys: pytest.CaptureFixture) -> None:
+    expected = [(96, 96, 128), (48, 48, 256)]
+    assert not check_shape_list([(96.5, 96, 128), (48, 48, 256)], expected, "h", "(H, W, C)")
+    assert "96.5: it should be a whole number" in capsys.readouterr().out
+    assert check_shape_list([torch.tensor([96, 96, 128]), (48.0, 48, np.int64(256))], expected, "h", "(H, W, C)")
+    assert not check_shape_list([(96, 128, 96), (48, 48, 256)], expected, "h", "(H, W, C)")
+    assert "stage 1: (96, 128, 96) has the right numbers in another order" in capsys.readouterr().out
 
 
 # ------------------------------------------------------------------ every check, against every kind of bad answer
@@ -156,8 +121,6 @@ SETTINGS: dict[str, Callable[[], dict]] = {
         "expected": [(56, 56, 96), (28, 28, 192)], "hint": "h", "layout": "(H, W, C)"
     },
     "exercises.check_choice": lambda: {"right": "a", "options": {"a": "", "b": "is not it."}, "hint": "h"},
-    "exercises.windows.check_cost_growth": lambda: {"attention": "msa"},
-    "exercises.shift.check_regions_in_window": lambda: {"window": 3},
     "exercises.shift.check_masked_pairs": lambda: {"window": 1},
     "exercises.attention_maps.check_most_local_head": local_head_setting,
 }  # fmt: skip
@@ -222,55 +185,38 @@ def test_no_check_crashes_or_accepts_a_wrong_answer(name: str, bad: str, capsys:
         assert out.startswith("Not yet: ") and "Hint: " in out and "Correct" not in out, out
 
 
-NUMERIC = [name for name, (_, right, _) in CASES.items() if isinstance(right, (int, float))]
-FORMS = {
-    "int or float": lambda x: x,
-    "float": float,
-    "numpy scalar": lambda x: np.float64(x) if isinstance(x, float) else np.int64(x),
-    "0-d tensor": torch.tensor,
-    "0-d float32 tensor": lambda x: torch.tensor(x, dtype=torch.float32),
-    "0-d numpy array": np.array,
-    "a tensor's sum": lambda x: torch.tensor([x, 0]).sum(),
-    "fraction": Fraction,
-}
+def test_every_check_of_a_topic_module_is_an_exercise_check() -> None:
+    """Topic checks count their tries and wait for blank answers; only the building blocks of __init__ are bare."""
+    for name, check in CHECKS.items():
+        if name.count(".") == 2:
+            assert getattr(check, "is_exercise_check", False), f"{name} lacks @exercise_check"
 
 
-@pytest.mark.parametrize("form", FORMS)
-@pytest.mark.parametrize("name", NUMERIC)
-def test_a_right_number_is_correct_in_every_form(name: str, form: str, capsys: pytest.CaptureFixture) -> None:
-    check, right, _ = CASES[name]
-    assert check(FORMS[form](right)) is True
-    assert capsys.readouterr().out.strip() == "Correct"
+@pytest.mark.parametrize("name", [name for name in CHECKS if name.count(".") == 2])
+def test_every_topic_check_gives_a_stronger_hint_on_a_second_wrong_try(name: str, capsys) -> None:
+    """notebooks/README.md: at least two hints, a nudge first; the second wrong try of an exercise gets the next."""
+    check, settings = CHECKS[name], SETTINGS.get(name, dict)()
+    required = [p.name for p in inspect.signature(check).parameters.values() if p.default is p.empty]
+    answers = {p: "not an answer" for p in required if p not in settings}
+    exercises.forget_tries()
+    verdicts = []
+    for _ in range(2):
+        check(**answers, **settings)
+        verdicts.append(capsys.readouterr().out)
+    assert " Hint: " in verdicts[0] and " Stronger hint: " in verdicts[1], f"{name}: {verdicts}"
 
 
-@pytest.mark.parametrize(
-    "offsets",
-    [
-        ((0, 1), (1, -6)),
-        (torch.tensor([0, 1]), torch.tensor([1, -6])),
-        (np.array([0, 1]), (np.int64(1), np.int64(-6))),
-        ((0.0, 1.0), [1, -6]),
-    ],
-)
-def test_a_right_pair_of_offsets_is_correct_in_every_form(offsets, capsys: pytest.CaptureFixture) -> None:
-    assert position.check_collision(*offsets) is True
-    assert capsys.readouterr().out.strip() == "Correct"
-
-
-@pytest.mark.parametrize(
-    "offsets, says",
-    [(((0.5, 1), (1, -6)), "should be a whole number"), (((0, 1, 2), (1, -6)), "pair of integers")],
-)
-def test_offsets_that_are_not_integer_pairs_are_refused(offsets, says, capsys: pytest.CaptureFixture) -> None:
-    assert position.check_collision(*offsets) is False
-    assert says in capsys.readouterr().out
-
-
-def test_shapes_with_fractions_are_refused_not_rounded(capsys: pytest.CaptureFixture) -> None:
-    assert not blocks.check_stage_shapes_swin_b_384([(96.5, 96, 128), (48, 48, 256), (24, 24, 512), (12, 12, 1024)])
-    assert "96.5: it should be a whole number" in capsys.readouterr().out
-    right = [torch.tensor([96, 96, 128]), np.array([48, 48, 256]), (24.0, 24, 512), (12, 12, np.int64(1024))]
-    assert blocks.check_stage_shapes_swin_b_384(right)
+def test_checks_leave_the_global_random_state_alone() -> None:
+    """A check that builds a model or random inputs uses its own generator: the student's random state stays."""
+    for name, check in CHECKS.items():
+        settings = SETTINGS.get(name, dict)()
+        required = [p.name for p in inspect.signature(check).parameters.values() if p.default is p.empty]
+        state = torch.random.get_rng_state()
+        with torch.random.fork_rng():  # the walk itself must not disturb the next test either
+            torch.random.set_rng_state(state)
+            for answer in (0, torch.zeros(2, 3), lambda *args: torch.zeros(1)):
+                check(**{p: answer for p in required if p not in settings}, **settings)
+            assert torch.equal(torch.random.get_rng_state(), state), f"{name} changed the global random state"
 
 
 # ------------------------------------------------------------------ verdicts: hints that grow, grading, choices
@@ -281,13 +227,6 @@ def fresh_tries():
     exercises.forget_tries()
     yield
     exercises.forget_tries()
-
-
-def test_every_check_of_a_topic_module_is_an_exercise_check() -> None:
-    """Topic checks count their tries and wait for blank answers; only the building blocks of __init__ are bare."""
-    for name, check in CHECKS.items():
-        if name.count(".") == 2:
-            assert getattr(check, "is_exercise_check", False), f"{name} lacks @exercise_check"
 
 
 @exercises.exercise_check
