@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test setup browser lint notebooks figures bench slides
+.PHONY: lab test setup browser lint notebooks figures bench slides assignments
 
 setup: $(VENV)/.installed
 
@@ -55,6 +55,11 @@ notebooks: setup
 	MPLBACKEND=module://matplotlib_inline.backend_inline $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=600 --ExecutePreprocessor.store_widget_state=True notebooks/[0-9]*.ipynb
 	$(BIN)/python tools/clear_solution_outputs.py notebooks/[0-9]*.ipynb
+
+# for lecturers: the nbgrader course directory assignments/ (not in git) from notebooks/, one assignment per notebook;
+# the student versions, without solutions, hidden tests or outputs, go to assignments/release/NN_name/ (README.md)
+assignments: setup
+	$(BIN)/python tools/assignments.py notebooks/[0-9]*.ipynb
 
 # the explorers' default views as PNG and SVG in figures/
 figures: setup
