@@ -2,72 +2,130 @@
 
 from __future__ import annotations
 
-import torch
-
-from swin_edu.attention import WindowAttention
-from swin_edu.exercises import check_number, exercise_check, report, whole_number
+from swin_edu.exercises import check_choice, exercise_check, report, whole_number
 from swin_edu.position import relative_offsets, relative_position_index
 
 
 @exercise_check
-def check_table_rows(answer: object, window_size: int = 12) -> bool:
-    """How many rows does the relative position bias table of an M x M window have?"""
-    with torch.random.fork_rng():  # building a layer must not move the student's random state
-        attention = WindowAttention(dim=1, window_size=window_size, num_heads=1)
-    expected = attention.relative_position_bias_table.shape[0]
-    hint = "each of dy and dx runs from -(M-1) to M-1, that is 2M-1 values; the table has a row per (dy, dx) pair."
-    return check_number(answer, expected, hint, what="the number of rows")
-
-
-@exercise_check
-def check_pair_index(
-    answer: object, query: tuple[int, int] = (2, 5), key: tuple[int, int] = (4, 1), window_size: int = 7
-) -> bool:
-    """Which row of the bias table does the pair (query token, key token) read? Tokens as (row, col)."""
-    query_index = query[0] * window_size + query[1]  # row-major position inside the window
-    key_index = key[0] * window_size + key[1]
-    expected = relative_position_index(window_size)[query_index, key_index].item()
-    hint = "dy = query row - key row, dx = query col - key col; add M-1 to each, then dy * (2M-1) + dx."
-    return check_number(answer, expected, hint, what="the index")
-
-
-@exercise_check
-def check_collision(offset_a: object, offset_b: object, window_size: int = 7) -> bool:
-    """Find two different offsets (dy, dx) that the wrong formula ``dy * M + dx`` sends to the same row."""
-    hint = (
-        "after the shift, dx runs from 0 to 2M-2, so a shifted dx of M or more spills over into the 'dy digit': "
-        "look for a second offset whose dy is one larger."
+def check_corner_offsets(answer: object) -> bool:
+    """Multiple choice (notebook 03, exercise 1): which 49 of the 13 x 13 offsets does the corner query (0, 0) of a
+    7 x 7 window use?"""
+    options = {
+        "a": "is where the centre query's offsets lie. A query's offsets are (query - key) over its own 49 keys, so "
+        "they move with the query.",
+        "b": "",
+        "c": "takes key - query. The offset is query - key (coords[i] - coords[j], as in the official code): from "
+        "the corner every key is below and to the right, so dy and dx are never positive.",
+        "d": "spreads one query over every offset, but a query meets 49 keys, each at a different offset: it "
+        "reads 49 rows of the table, not 169.",
+    }
+    hint = [
+        "write out the offset of two keys by hand: query (0, 0) with key (0, 0), and with key (6, 6).",
+        "dy = query row - key row with query row 0 and key rows 0 to 6: which values can dy take? dx the same.",
+        "dy and dx both run from -6 to 0: the top-left 7 x 7 of the offsets panel (dy = -6 at the top, "
+        "dx = -6 at the left): choose b.",
+    ]
+    praise = (
+        "query row and column are 0, so dy = -key row and dx = -key col run from -6 to 0: the top-left corner of "
+        "the offsets. The centre query uses the middle, and any other query a 7 x 7 block in between."
     )
-    if offset_a is None or offset_b is None:
-        return report(False, "the offsets are still None.", hint)
+    return check_choice(answer, "b", options, hint, praise=praise)
+
+
+@exercise_check
+def check_wrong_multiplier(answer: object) -> bool:
+    """Multiple choice (notebook 03, exercise 2): what does the index built with ``dy * M + dx`` cost the model?"""
+    options = {
+        "a": "trusts training to fix it, but training changes the values in the table, not which offsets share a "
+        "row: two offsets that read the same row get the same bias, whatever it learns.",
+        "b": "",
+        "c": "expects an out-of-bounds read, but the largest index the wrong formula gives is 96, inside the 169 "
+        "rows (printed above): nothing reads past the table, which is why nothing warns.",
+        "d": "counts only the 72 rows that are never read. They are a symptom; the harm is that 169 offsets are "
+        "squeezed into 97 rows, so different offsets share one bias.",
+    }
+    hint = [
+        "the cell printed two numbers: the largest row read and how many different rows the 169 offsets read. "
+        "What must happen when 169 offsets read 97 rows?",
+        "169 offsets in 97 rows: some rows are read by two or more offsets. Can a learned value in one row ever give "
+        "those offsets different biases?",
+        "no: offsets that share a row share their bias forever, and a table laid out in the official order (a "
+        "pretrained one, or the hand-made one here) is read at the wrong rows: choose b.",
+    ]
+    praise = (
+        "different offsets that read the same row get the same bias whatever the table learns, and a table in the "
+        "official order is read at the wrong rows: the figure's patterns no longer follow the query."
+    )
+    return check_choice(answer, "b", options, hint, praise=praise)
+
+
+def _offset_pair(answer: object) -> tuple[list[tuple[int, int]] | None, str | None]:
+    """The two offsets ``((dy, dx), (dy, dx))`` in ``answer`` as integers, or ``(None, what is wrong)``."""
+    try:
+        offsets = list(answer)
+    except TypeError:
+        offsets = []
+    if len(offsets) != 2:
+        return None, f"the answer should be two offsets ((dy, dx), (dy, dx)), got {type(answer).__name__}."
     pairs = []
-    for name, offset in (("offset_a", offset_a), ("offset_b", offset_b)):
+    for name, offset in zip(("the first offset", "the second offset"), offsets):
         try:
             dy, dx = offset
         except (TypeError, ValueError):
-            return report(False, f"{name} should be a pair of integers (dy, dx), got {type(offset).__name__}.", hint)
+            return None, f"{name} should be a pair of integers (dy, dx), got {type(offset).__name__}."
         (dy, problem_dy), (dx, problem_dx) = whole_number(dy, f"dy of {name}"), whole_number(dx, f"dx of {name}")
         if problem_dy or problem_dx:
-            return report(False, problem_dy or problem_dx, hint)
+            return None, problem_dy or problem_dx
         pairs.append((dy, dx))
-    (dy_a, dx_a), (dy_b, dx_b) = pairs
-    offsets = relative_offsets(window_size)  # (N, N, 2)
-    index = relative_position_index(window_size)  # (N, N)
-    rows = []
-    for dy, dx in ((dy_a, dx_a), (dy_b, dx_b)):
-        pairs = ((offsets[..., 0] == dy) & (offsets[..., 1] == dx)).nonzero()
-        if len(pairs) == 0:
-            limit = window_size - 1
-            return report(
-                False, f"({dy}, {dx}) is not an offset inside a window: both lie in [-{limit}, {limit}].", hint
+    return pairs, None
+
+
+@exercise_check
+def check_collision(answer: object, window_size: int = 7) -> bool:
+    """Find two different offsets ``((dy, dx), (dy, dx))`` that the wrong formula ``dy * M + dx`` (after the shift by
+    M - 1) sends to the same row."""
+    limit = window_size - 1
+    hint = [
+        f"the wrong formula reads (dy + {limit}, dx + {limit}) as a two-digit number in base {window_size}, but "
+        f"the second digit goes up to {2 * limit}: what happens when a digit is {window_size} or more?",
+        f"a shifted dx of {window_size} or more carries into the dy digit: a * {window_size} + {window_size} = "
+        f"(a + 1) * {window_size} + 0. Take an offset whose shifted dx is {window_size} or more, and the offset one "
+        f"row further down whose shifted dx is {window_size} less.",
+        f"(0, 1) shifts to ({limit}, {limit + 1}): {limit} * {window_size} + {limit + 1} = "
+        f"{limit * window_size + limit + 1}; (1, -{limit}) shifts to ({window_size}, 0): {window_size} * "
+        f"{window_size} + 0 = {window_size * window_size}. The same row.",
+    ]
+    pairs, problem = _offset_pair(answer)
+    if problem is not None:
+        return report(False, problem, hint)
+
+    def wrong_row(dy: int, dx: int) -> int:
+        return (dy + limit) * window_size + dx + limit
+
+    inside = [max(abs(dy), abs(dx)) <= limit for dy, dx in pairs]
+    if not all(inside):
+        unshifted = [(dy - limit, dx - limit) for dy, dx in pairs]
+        looks_shifted = all(0 <= dy <= 2 * limit and 0 <= dx <= 2 * limit for dy, dx in pairs)
+        if looks_shifted and unshifted[0] != unshifted[1] and wrong_row(*unshifted[0]) == wrong_row(*unshifted[1]):
+            problem = (
+                f"these look like the shifted coordinates (after adding M - 1 = {limit}); give the offsets themselves, "
+                f"each in [-{limit}, {limit}]."
             )
-        rows.append(index[pairs[0, 0], pairs[0, 1]].item())
-    if (dy_a, dx_a) == (dy_b, dx_b):
+        else:
+            dy, dx = pairs[inside.index(False)]
+            problem = f"({dy}, {dx}) is not an offset inside a window: both lie in [-{limit}, {limit}]."
+        return report(False, problem, hint)
+    if pairs[0] == pairs[1]:
         return report(False, "the two offsets are the same offset.", hint)
-    shift = window_size - 1
-    wrong_a = (dy_a + shift) * window_size + dx_a + shift
-    wrong_b = (dy_b + shift) * window_size + dx_b + shift
-    if wrong_a != wrong_b:
-        return report(False, f"dy * M + dx gives them rows {wrong_a} and {wrong_b}: no collision.", hint)
-    assert rows[0] != rows[1], "relative_position_index must keep different offsets apart"
-    return report(True)
+    rows = [wrong_row(dy, dx) for dy, dx in pairs]
+    if rows[0] != rows[1]:
+        return report(False, f"dy * M + dx gives them rows {rows[0]} and {rows[1]}: no collision.", hint)
+    offsets = relative_offsets(window_size)  # (N, N, 2): an independent look-up of the right rows
+    index = relative_position_index(window_size)  # (N, N)
+    right = []
+    for dy, dx in pairs:
+        query, key = ((offsets[..., 0] == dy) & (offsets[..., 1] == dx)).nonzero()[0]
+        right.append(index[query, key].item())
+    assert right[0] != right[1], "relative_position_index must keep different offsets apart"
+    praise = f"both read row {rows[0]} with the multiplier M; with 2M - 1 they read rows {right[0]} and {right[1]}."
+    return report(True, praise=praise)

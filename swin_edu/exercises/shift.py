@@ -18,21 +18,6 @@ from swin_edu.exercises import (
 from swin_edu.windows import cyclic_shift, region_labels, reverse_cyclic_shift, shifted_window_mask, window_partition
 
 
-@exercise_check
-def check_regions_in_window(
-    answer: object, window: int, height: int = 14, width: int = 14, window_size: int = 7, shift_size: int = 3
-) -> bool:
-    """How many different regions (labels) does window ``window`` of the shifted map contain?"""
-    labels = region_labels(height, width, window_size, shift_size)[None, :, :, None]  # (1, H, W, 1)
-    windows = window_partition(labels, window_size)  # (nW, M, M, 1)
-    expected = windows[window].unique().numel()
-    hint = (
-        "windows are numbered row-major; the region bands start at H-M and H-s (rows) and W-M and W-s (columns): "
-        "count the bands that cross the window in each direction and multiply."
-    )
-    return check_number(answer, expected, hint, what="the number of regions")
-
-
 def window_labels(window: int, height: int, width: int, window_size: int, shift_size: int) -> torch.Tensor:
     """The region label of each token of window ``window`` of the rolled map, row by row: ``(M*M,)`` ints."""
     labels = region_labels(height, width, window_size, shift_size)[None, :, :, None]  # (1, H, W, 1)
@@ -111,7 +96,7 @@ def check_blocked_pairs(
 
 @exercise_check
 def check_masked_pairs(
-    answer: object, window: int, height: int = 14, width: int = 14, window_size: int = 7, shift_size: int = 3
+    answer: object, window: int = 1, height: int = 14, width: int = 14, window_size: int = 7, shift_size: int = 3
 ) -> bool:
     """How many (query, key) pairs of window ``window`` get -100 in the attention mask?"""
     mask = shifted_window_mask(height, width, window_size, shift_size)  # (nW, N, N)
