@@ -96,11 +96,12 @@ def slides_exporter() -> SlidesExporter:
 
 
 def copy_assets(out: Path) -> None:
-    """Copy what the decks load from node_modules/ to ``out``/lib/ (fails with what to run if it is missing)."""
-    missing = [f"{package}/{item}" for package, items in ASSETS.items() for item in items]
+    """Copy what the decks load from node_modules/ to ``out``/lib/ (FileNotFoundError: what to run if it is missing)."""
+    missing = [package for package in ASSETS if not (NODE_MODULES / package).is_dir()]
+    missing += [f"{package}/{item}" for package, items in ASSETS.items() for item in items if package not in missing]
     missing = [name for name in missing if not (NODE_MODULES / name).exists()]
     if missing:
-        sys.exit(f"node_modules/ lacks {', '.join(missing)}: run `npm ci` (or `make slides`) first")
+        raise FileNotFoundError(f"node_modules/ lacks {', '.join(missing)}: run `npm ci` first")
     lib = out / "lib"
     shutil.rmtree(lib, ignore_errors=True)
     for package, items in ASSETS.items():
@@ -163,7 +164,11 @@ def main(argv: list[str] | None = None) -> None:
     for path in notebooks:
         if path.suffix != ".ipynb" or not path.is_file():
             sys.exit(f"expected an existing .ipynb file, got {path}")
-    for deck in export_decks(args.out, notebooks):
+    try:
+        decks = export_decks(args.out, notebooks)
+    except FileNotFoundError as missing:
+        sys.exit(str(missing))
+    for deck in decks:
         print(f"{deck}: {count_slides(deck.read_text(encoding='utf-8'))} slides")
 
 
