@@ -9,8 +9,10 @@ delimiters replaced by the comment of nbgrader_config.py, the hidden tests remov
 output of a "break it" or "predict" cell would show what the student is asked to find). The course directory is
 assignments/ unless --course says otherwise; a lecturer's submissions, grades and gradebook there are kept.
 
-A notebook is refused, before anything is written, when its solution or grading cells do not follow the convention
-of notebooks/README.md (nbgrader would then release a solution); every release is checked after it is written.
+A notebook is refused, before anything of it is written, when its solution or grading cells do not follow the
+convention of notebooks/README.md (nbgrader would then release a solution); every release is checked after it is
+written and removed if it could reveal one. The other notebooks are still released; the command then fails, naming
+each notebook refused and why.
 """
 
 from __future__ import annotations
@@ -77,40 +79,33 @@ def course_api(course: Path) -> NbGraderAPI:
     return NbGraderAPI(CourseDirectory(config=config), config=config)
 
 
-def build_assignments(notebooks: list[Path], course: Path) -> list[Path]:
-    """Copy ``notebooks`` into ``course``/source and release each; return the paths of the student versions."""
-    checked = {}
-    for path in notebooks:
-        if path.suffix != ".ipynb" or not path.is_file():
-            raise NotReleasable(f"expected an existing .ipynb file, got {path}")
-        problems = graded_cells_problems(nbformat.read(path, as_version=4))
-        if problems:
-            raise NotReleasable(
-                f"{path}: not released, it does not follow notebooks/README.md:\n  " + "\n  ".join(problems)
-            )
-        checked[path.stem] = path
-    api = course_api(course)
-    stub = api.config.ClearSolutions.code_stub["python"]
-    released = []
-    for name, path in checked.items():
-        source = course / "source" / name
-        source.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, source / path.name)
-        result = api.generate_assignment(name, force=True)
-        if not result["success"]:
-            raise NotReleasable(
-                f"{path}: nbgrader generate_assignment failed:\n{result.get('error') or result.get('log')}"
-            )
-        release_path = course / "release" / name / path.name
-        release = nbformat.read(release_path, as_version=4)
-        release.metadata.pop("widgets", None)  # the stored state of the explorers: views with no outputs to restore
-        nbformat.write(release, release_path)
-        problems = release_problems(release, stub)
-        if problems:
-            shutil.rmtree(release_path.parent)
-            raise NotReleasable(f"{release_path}: removed, it could reveal a solution:\n  " + "\n  ".join(problems))
-        released.append(release_path)
-    return released
+def release_notebook(api: NbGraderAPI, path: Path) -> Path:
+    """Copy ``path`` into the course's source/ and release it; return the path of the student version."""
+    if path.suffix != ".ipynb" or not path.is_file():
+        raise NotReleasable(f"expected an existing .ipynb file, got {path}")
+    problems = graded_cells_problems(nbformat.read(path, as_version=4))
+    if problems:
+        raise NotReleasable(f"{path}: not released, it does not follow notebooks/README.md:" + listed(problems))
+    course, name = Path(api.coursedir.root), path.stem
+    (course / "source" / name).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, course / "source" / name / path.name)
+    result = api.generate_assignment(name, force=True)
+    if not result["success"]:
+        log = "\n".join(part for part in (result.get("log"), result.get("error")) if part)
+        raise NotReleasable(f"{path}: nbgrader generate_assignment failed:\n{log}")
+    release_path = course / "release" / name / path.name
+    release = nbformat.read(release_path, as_version=4)
+    release.metadata.pop("widgets", None)  # the stored state of the explorers: views with no outputs to restore
+    nbformat.write(release, release_path)
+    problems = release_problems(release, api.config.ClearSolutions.code_stub["python"])
+    if problems:
+        shutil.rmtree(release_path.parent)
+        raise NotReleasable(f"{release_path}: removed, it could reveal a solution:" + listed(problems))
+    return release_path
+
+
+def listed(problems: list[str]) -> str:
+    return "".join(f"\n  {problem}" for problem in problems)
 
 
 def main(arguments: list[str]) -> None:
@@ -120,13 +115,16 @@ def main(arguments: list[str]) -> None:
     options = parser.parse_args(arguments)
     # nbgrader runs the `alembic` command when it creates a gradebook: the one installed next to this Python
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    try:
-        released = build_assignments(options.notebooks, options.course)
-    except NotReleasable as error:
-        sys.exit(str(error))
-    for path in released:
-        print(f"{path}: the student version")
-    print(f"{len(released)} assignments in {options.course / 'release'}")
+    api = course_api(options.course)
+    refused = []
+    for path in options.notebooks:
+        try:
+            print(f"{release_notebook(api, path)}: the student version")
+        except NotReleasable as error:
+            refused.append(str(error))
+    print(f"{len(options.notebooks) - len(refused)} assignments in {options.course / 'release'}")
+    if refused:
+        sys.exit("\n".join(refused) + f"\n{len(refused)} of {len(options.notebooks)} notebooks were not released")
 
 
 if __name__ == "__main__":
