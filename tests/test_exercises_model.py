@@ -1,4 +1,4 @@
-"""The exercise checks of notebooks 05 to 12: right answers pass, blank and wrong answers get a hint."""
+"""The exercise checks of notebooks 06 to 12: right answers pass, blank and wrong answers get a hint."""
 
 from __future__ import annotations
 
@@ -10,135 +10,242 @@ import torch
 from einops import rearrange
 
 from swin_edu import swin_t
-from swin_edu.exercises import blocks
 
 
 def verdict(capsys) -> str:
     return capsys.readouterr().out.strip()
 
 
-# notebook 05: blocks and patch merging
+# notebook 06: the whole model and its weights (the checks of notebook 05 are in tests/test_exercises_blocks.py)
 
 
-def test_merge_2x2_accepts_the_reference_order(capsys):
-    assert blocks.check_merge_2x2(lambda x: rearrange(x, "b (h p1) (w p2) c -> b h w (p2 p1 c)", p1=2, p2=2))
-    assert verdict(capsys) == "Correct"
+@pytest.fixture
+def fresh_tries():
+    from swin_edu import exercises
+
+    exercises.forget_tries()
+    yield
+    exercises.forget_tries()
 
 
-def test_merge_2x2_accepts_slicing(capsys):
-    def merge(x):
-        return torch.cat([x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]], dim=-1)
+SWIN_T_10_CLASSES = 28_288_354 - (768 * 1000 + 1000) + (768 * 10 + 10)  # the Table 1 count, the head swapped by hand
 
-    assert blocks.check_merge_2x2(merge)
+
+def test_parameters_10_classes_right_answer_says_what_was_right(capsys, fresh_tries):
+    from swin_edu.exercises import model
+
+    with torch.device("meta"):
+        assert model.count_parameters(swin_t(num_classes=10)) == SWIN_T_10_CLASSES  # the model agrees by hand
+    assert model.check_parameters_10_classes(SWIN_T_10_CLASSES)
+    assert verdict(capsys) == (
+        "Correct: the classifier shrinks from 769,000 to 7,690 parameters; the other 27,519,354 are the backbone, "
+        "whatever the classes."
+    )
+    assert model.check_parameters_10_classes(float(SWIN_T_10_CLASSES))
 
 
 @pytest.mark.parametrize(
-    "merge, says",
+    "answer, says",
     [
-        (lambda x: rearrange(x, "b (h p1) (w p2) c -> b h w (p1 p2 c)", p1=2, p2=2), "x1 and x2 are swapped"),
-        (lambda x: x[:, ::2, ::2], "shape (2, 2, 3, 12)"),
-        (lambda x: rearrange(x, "b (h p1) (w p2) c -> b h w (c p2 p1)", p1=2, p2=2), "not the reference order"),
-        (lambda x: 1 / 0, "ZeroDivisionError"),
+        (28_288_354, "the count of the 1000-class model"),
+        (28_288_354 - 768 * 990, "not its bias"),
+        (28_288_354 - 96 * 990 - 990, "8C = 768 channels, not C = 96"),
+        (28_288_354 + 7_690, "kept the old one"),
+        (7_690, "the new classifier alone"),
+        (SWIN_T_10_CLASSES + 0.5, "a count is a whole number"),
+        (SWIN_T_10_CLASSES + 1, "which is not right"),
     ],
 )
-def test_merge_2x2_rejects_wrong_answers_with_a_hint(capsys, merge, says):
-    assert not blocks.check_merge_2x2(merge)
+def test_parameters_10_classes_name_the_mistake(capsys, fresh_tries, answer, says):
+    from swin_edu.exercises import model
+
+    assert not model.check_parameters_10_classes(answer)
     out = verdict(capsys)
-    assert out.startswith("Not yet:") and says in out and "Hint:" in out
+    assert out.startswith("Not yet:") and says in out and "Hint:" in out, out
 
 
-def test_merge_2x2_waits_for_an_answer(capsys):
-    assert not blocks.check_merge_2x2(None)
-    assert verdict(capsys).startswith("Waiting for an answer: ")
-
-
-def test_stage_shapes_swin_b_384(capsys):
-    assert blocks.check_stage_shapes_swin_b_384([(96, 96, 128), (48, 48, 256), (24, 24, 512), (12, 12, 1024)])
-    assert verdict(capsys) == "Correct"
-    assert not blocks.check_stage_shapes_swin_b_384([(96, 96, 128), (48, 48, 256), (24, 24, 512), (12, 12, 768)])
-    assert "stage 4" in verdict(capsys)
-    assert not blocks.check_stage_shapes_swin_b_384([(56, 56, 96)])
-    assert "4 stages" in verdict(capsys)
-    assert not blocks.check_stage_shapes_swin_b_384(None)
-    assert not blocks.check_stage_shapes_swin_b_384(42)
-
-
-def test_stage_shapes_of_swin_t_on_the_meta_device():
-    with torch.device("meta"):
-        model = swin_t()
-    assert blocks.stage_shapes(model, 224, 224) == [(56, 56, 96), (28, 28, 192), (14, 14, 384), (7, 7, 768)]
-
-
-def test_merging_parameters(capsys):
-    assert blocks.check_merging_parameters(2 * 4 * 96 + 4 * 96 * 2 * 96)
-    assert verdict(capsys) == "Correct"
-    assert not blocks.check_merging_parameters(4 * 96 * 2 * 96)  # forgot the LayerNorm
-    assert not blocks.check_merging_parameters(None)
-
-
-# notebook 06: the whole model; notebook 07: any input size, a new window
-
-
-def test_parameters_10_classes(capsys):
+def test_parameters_10_classes_hints_grow_and_blank_waits(capsys, fresh_tries):
     from swin_edu.exercises import model
 
-    with torch.device("meta"):
-        imagenet = model.count_parameters(swin_t())
-    assert model.check_parameters_10_classes(imagenet - (768 * 1000 + 1000) + (768 * 10 + 10))
-    assert verdict(capsys) == "Correct"
-    assert not model.check_parameters_10_classes(imagenet - 768 * 990)  # forgot the bias
     assert not model.check_parameters_10_classes(None)
-    assert "Hint:" in verdict(capsys)
+    assert verdict(capsys).startswith("Waiting for an answer:")
+    outs = []
+    for _ in range(3):
+        model.check_parameters_10_classes(1)
+        outs.append(verdict(capsys))
+    assert "Hint: which layers" in outs[0] and "768" not in outs[0].split("Hint:")[1]  # the nudge gives nothing away
+    assert "Stronger hint: only the classifier changes" in outs[1]
+    assert "The way there: 28,288,354 - (768 x 1000 + 1000) + (768 x 10 + 10)" in outs[2]
 
 
-def test_pyramid_shapes_320x480(capsys):
+def test_bias_tables_account_for_the_extra_parameters_at_384():
+    """The number exercise 3 of notebook 06 explains: the tables' growth equals the models' difference."""
+    from swin_edu.exercises import model
+    from swin_edu.model import VARIANTS, SwinTransformer
+
+    with torch.device("meta"):
+        at_224 = model.count_parameters(SwinTransformer(VARIANTS["swin_b"], img_size=224, window_size=7))
+        at_384 = model.count_parameters(SwinTransformer(VARIANTS["swin_b"], img_size=384, window_size=12))
+    heads = 2 * 4 + 2 * 8 + 18 * 16 + 2 * 32  # Swin-B's blocks times their heads, by hand
+    assert at_384 - at_224 == (23**2 - 13**2) * heads == 135_360
+    assert model.bias_table_rows("swin_b", 12) - model.bias_table_rows("swin_b", 7) == 135_360
+
+
+# notebook 07: any input size, a change of resolution
+
+
+def test_padded_maps_of_a_200_image(capsys, fresh_tries):
     from swin_edu.exercises import model
 
-    right = [(96, 80, 120), (192, 40, 60), (384, 20, 30), (768, 10, 15)]
-    assert model.check_pyramid_shapes_320x480(right)
-    assert verdict(capsys) == "Correct"
-    channels_last = [(h, w, c) for c, h, w in right]
-    assert not model.check_pyramid_shapes_320x480(channels_last)
-    assert "another order" in verdict(capsys)
-    assert not model.check_pyramid_shapes_320x480(right[:3])
-    assert "4 levels" in verdict(capsys)
-    assert not model.check_pyramid_shapes_320x480("shapes")
+    right = [(50, 56), (25, 28), (13, 14), (7, 7)]  # by hand: 200 / 4; 25 -> pad to 26 -> 13; 13 -> 14 -> 7
+    assert model.padded_sides(200) == right
+    assert model.check_padded_maps(right)
+    assert verdict(capsys).startswith("Correct: sides [50, 25, 13, 7], padded to [56, 28, 14, 7]")
+    assert model.check_padded_maps([(28, 28), (14, 14), (7, 7), (4, 7)], image_size=112)  # the size of issue #202
 
 
-def test_adapt_to_window(capsys):
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        ([(50, 56), (25, 28), (12, 14), (6, 7)], "halved by rounding down"),
+        ([(50, 50), (25, 25), (13, 13), (7, 7)], "no stage is padded"),
+        ([(50, 56), (28, 28), (14, 14), (7, 7)], "the padding carried on"),
+        ([(56, 50), (28, 25), (14, 13), (7, 7)], "stage 1: (56, 50) has the right numbers in another order"),
+        ([(50, 56), (25, 28), (13, 14)], "there are 4 stages"),
+        ("sizes", "should be a number, got str"),
+        (42, "should be a list of 4"),
+    ],
+)
+def test_padded_maps_name_the_mistake(capsys, fresh_tries, answer, says):
     from swin_edu.exercises import model
+
+    assert not model.check_padded_maps(answer)
+    out = verdict(capsys)
+    assert out.startswith("Not yet:") and says in out and "Hint:" in out, out
+
+
+def test_padded_maps_hints_grow_and_blank_waits(capsys, fresh_tries):
+    from swin_edu.exercises import model
+
+    assert not model.check_padded_maps(None)
+    assert verdict(capsys).startswith("Waiting for an answer:")
+    outs = []
+    for _ in range(3):
+        model.check_padded_maps([(1, 7)] * 4)
+        outs.append(verdict(capsys))
+    assert "Hint: follow the side" in outs[0] and "50" not in outs[0].split("Hint:")[1]
+    assert "Stronger hint: 200 / 4 = 50" in outs[1]
+    assert "The way there: sides 50, 25, 13, 7" in outs[2] and "padded to 56, 28, 14, 7" in outs[2]
+
+
+def adapt_right(state_dict, window):
     from swin_edu.position import resize_bias_table
 
-    def adapt(state_dict, window):
-        return {
-            k: resize_bias_table(v, window) if k.endswith("relative_position_bias_table") else v
-            for k, v in state_dict.items()
-        }
-
-    assert model.check_adapt_to_window(adapt)
-    assert verdict(capsys) == "Correct"
-    assert not model.check_adapt_to_window(lambda state_dict, window: state_dict)
-    assert "does not fit" in verdict(capsys)
-    assert not model.check_adapt_to_window(
-        lambda state_dict, window: {k: 2 * v for k, v in adapt(state_dict, window).items()}
-    )
-    assert "other numbers" in verdict(capsys)
-    assert not model.check_adapt_to_window(lambda state_dict, window: list(state_dict))
-    assert "state dict" in verdict(capsys)
+    return {
+        k: resize_bias_table(v, window) if k.endswith("relative_position_bias_table") else v
+        for k, v in state_dict.items()
+    }
 
 
-def test_padded_maps_112(capsys):
+def adapt_transposed(state_dict, window):  # exercise 2's bug: the rows of the table read as (w h)
+    import torch.nn.functional as F
+
+    def resize(table):
+        side = int(table.shape[0] ** 0.5)
+        image = rearrange(table, "(w h) heads -> 1 heads h w", h=side)
+        image = F.interpolate(image, size=(2 * window - 1,) * 2, mode="bicubic", align_corners=False)
+        return rearrange(image, "1 heads h w -> (h w) heads")
+
+    return {k: resize(v) if k.endswith("relative_position_bias_table") else v for k, v in state_dict.items()}
+
+
+def adapt_bilinear(state_dict, window):
+    import torch.nn.functional as F
+
+    def resize(table):
+        image = rearrange(table, "(h w) heads -> 1 heads h w", h=int(table.shape[0] ** 0.5))
+        image = F.interpolate(image, size=(2 * window - 1,) * 2, mode="bilinear", align_corners=False)
+        return rearrange(image, "1 heads h w -> (h w) heads")
+
+    return {k: resize(v) if k.endswith("relative_position_bias_table") else v for k, v in state_dict.items()}
+
+
+def adapt_zero_padded(state_dict, window):
+    import torch.nn.functional as F
+
+    def pad(table):
+        image = rearrange(table, "(h w) heads -> 1 heads h w", h=int(table.shape[0] ** 0.5))
+        margin = window - 1 - (image.shape[-1] - 1) // 2
+        return rearrange(F.pad(image, (margin,) * 4), "1 heads h w -> (h w) heads")
+
+    return {k: pad(v) if k.endswith("relative_position_bias_table") else v for k, v in state_dict.items()}
+
+
+def adapt_in_place(state_dict, window):
+    for key in [k for k in state_dict if k.endswith("relative_position_bias_table")]:
+        state_dict[key] = adapt_right({key: state_dict[key]}, window)[key]
+    return state_dict
+
+
+def test_adapt_to_window_right_answer(capsys, fresh_tries):
     from swin_edu.exercises import model
 
-    right = [(28, 28), (14, 14), (7, 7), (4, 7)]  # 28 -> 14 -> 7 -> 4 (7 padded to 8, halved); 4 padded up to 7
-    assert model.check_padded_maps_112(right)
-    assert verdict(capsys) == "Correct"
-    assert not model.check_padded_maps_112([(28, 28), (14, 14), (7, 7), (3, 7)])  # 7 // 2 instead of padding
-    assert "stage 4" in verdict(capsys)
-    assert not model.check_padded_maps_112([(28, 28), (14, 14), (7, 7), (7, 4)])
-    assert "another order" in verdict(capsys)
-    assert not model.check_padded_maps_112(None)
-    assert "still None" in verdict(capsys)
+    assert model.check_adapt_to_window(adapt_right)
+    assert verdict(capsys).startswith("Correct: every bias table resized bicubically")
+
+
+@pytest.mark.parametrize(
+    "adapt, says",
+    [
+        (lambda state_dict, window: dict(state_dict), "still have 13^2 = 169 rows"),
+        (adapt_transposed, "the tables are transposed"),
+        (adapt_bilinear, "not bicubically"),
+        (adapt_zero_padded, "filled with zeros"),
+        (adapt_in_place, "changed the state dict it was given"),
+        (lambda state_dict, window: {k: 2 * v for k, v in adapt_right(state_dict, window).items()}, "other numbers"),
+        (lambda state_dict, window: {k: v for k, v in adapt_right(state_dict, window).items() if "head" not in k},
+         "does not fit a model with window 12"),
+        (lambda state_dict, window: list(state_dict), "should return a state dict"),
+        (lambda state_dict: state_dict, "raised TypeError"),
+    ],
+)  # fmt: skip
+def test_adapt_to_window_names_the_mistake(capsys, fresh_tries, adapt, says):
+    from swin_edu.exercises import model
+
+    assert not model.check_adapt_to_window(adapt)
+    out = verdict(capsys)
+    assert out.startswith("Not yet:") and says in out and "Hint:" in out, out
+
+
+def test_adapt_to_window_hints_grow_and_the_template_waits(capsys, fresh_tries):
+    from swin_edu.exercises import model
+
+    assert not model.check_adapt_to_window(lambda state_dict, window: None)  # the template: return None
+    assert verdict(capsys).startswith("Waiting for an answer:")
+    outs = []
+    for _ in range(3):
+        model.check_adapt_to_window(lambda state_dict, window: dict(state_dict))
+        outs.append(verdict(capsys))
+    assert "Hint: which tensors" in outs[0] and "resize_bias_table" not in outs[0]
+    assert "Stronger hint: only the keys ending in 'relative_position_bias_table'" in outs[1]
+    assert "The way there: return {key: resize_bias_table(value, new_window_size)" in outs[2]
+
+
+# the choices of notebooks 06 and 07 are tested with those of 05, in tests/test_exercises_blocks.py
+
+
+def test_the_transposed_resize_changes_only_a_head_with_a_direction():
+    """What exercise 2 of notebook 07 shows: a table symmetric in dy and dx survives the bug, a directed one not."""
+    from swin_edu.position import resize_bias_table
+
+    dy, dx = torch.meshgrid(torch.arange(-6, 7.0), torch.arange(-6, 7.0), indexing="ij")
+    distance = (dy**2 + dx**2).sqrt()
+    tables = torch.stack([-0.3 * distance, -0.3 * distance + 0.2 * dx], dim=-1).flatten(0, 1)  # (169, 2)
+    right = resize_bias_table(tables, 12)
+    broken = adapt_transposed({"relative_position_bias_table": tables}, 12)["relative_position_bias_table"]
+    assert torch.allclose(broken[:, 0], right[:, 0], atol=1e-5)
+    assert torch.allclose(broken[:, 1].reshape(23, 23), right[:, 1].reshape(23, 23).T, atol=1e-5)
+    assert not torch.allclose(broken[:, 1], right[:, 1], atol=1e-2)
 
 
 # notebook 08: receptive field
