@@ -35,6 +35,7 @@ MAX_SLIDES = 40  # "each notebook fits a lecture: decks over about 40 slides are
 MIN_SLIDES = 3
 MIN_DISTINCT_LINE = 10  # shorter lines (")", "else:") say nothing of a solution
 HIDDEN_TAGS = {"solution", "grade"}
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 FIGURE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 REMOTE = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)  # http://, https:// and protocol-relative //host
 # what a browser loads, by tag: the attribute holding the address
@@ -236,7 +237,7 @@ def test_explorers_appear_as_their_stored_figures(notebook_path: Path, decks: di
     outputs = [output for cell in shown_cells(notebook) if cell.cell_type == "code" for output in cell.outputs]
     figures = sum(any(mime in output.get("data", {}) for mime in FIGURE_TYPES) for output in outputs)
     assert read_deck(html).images == figures
-    assert "application/vnd.jupyter.widget-view+json" not in html
+    assert WIDGET_VIEW not in html
     assert "application/vnd.jupyter.widget-state+json" not in html
 
 
@@ -244,3 +245,24 @@ def test_no_notebook_draws_a_mermaid_diagram(notebook_path: Path, decks: dict[st
     """The offline template loads no mermaid (a CDN module); a diagram would show as its source."""
     html = decks[notebook_path.stem].read_text(encoding="utf-8")
     assert "jp-Mermaid" not in html and 'class="mermaid"' not in html
+
+
+def test_an_explorer_output_keeps_only_its_stored_figure() -> None:
+    view = {"model_id": "abc", "version_major": 2, "version_minor": 0}
+    explorer = nbformat.v4.new_output(
+        "display_data", data={WIDGET_VIEW: view, "image/png": "iVBOR", "text/plain": "VBox(...)"}
+    )
+    assert slides_tool.static_output(explorer).data == {"image/png": "iVBOR"}
+    progress_bar = nbformat.v4.new_output("display_data", data={WIDGET_VIEW: view, "text/plain": "IntProgress()"})
+    assert slides_tool.static_output(progress_bar) is None
+    printed = nbformat.v4.new_output("stream", text="Correct")
+    assert slides_tool.static_output(printed) == nbformat.v4.new_output("stream", text="Correct")
+
+
+def test_slides_are_counted_as_reveal_counts_them() -> None:
+    """Hand-worked: a stack of two vertical slides is two slides, a lone slide one; a <section> in a script none."""
+    html = (
+        "<div class='slides'><section><section>a</section><section>b<div class='fragment'>c</div></section></section>"
+        "<section>d</section><script>var s = '<section></section>';</script></div>"
+    )
+    assert slides_tool.count_slides(html) == 3
