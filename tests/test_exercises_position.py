@@ -9,6 +9,7 @@ import torch
 
 from swin_edu import exercises
 from swin_edu.exercises import grade, position
+from swin_edu.position import relative_offsets, relative_position_bias, relative_position_index
 
 
 @pytest.fixture(autouse=True)
@@ -73,6 +74,17 @@ def test_wrong_multiplier_facts_the_options_rest_on() -> None:
     shifted = [(dy + 6, dx + 6) for dy in range(-6, 7) for dx in range(-6, 7)]
     wrong = {a * 7 + b for a, b in shifted}
     assert max(wrong) == 96 and len(wrong) == 97 and 169 - len(wrong) == 72
+
+
+def test_what_the_break_it_cell_shows_a_near_table_read_with_the_multiplier_m_no_longer_peaks_at_the_query() -> None:
+    """The praise's claim: the near-keys pattern follows the query with 2M - 1, not with M (a hand-made table)."""
+    near = torch.tensor([[-abs(dy) - abs(dx)] for dy in range(-6, 7) for dx in range(-6, 7)], dtype=torch.float32)
+    shifted = relative_offsets(7) + 6
+    wrong = shifted[..., 0] * 7 + shifted[..., 1]
+    right_peaks = relative_position_bias(near, relative_position_index(7))[0].argmax(dim=-1)
+    wrong_peaks = relative_position_bias(near, wrong)[0].argmax(dim=-1)
+    assert torch.equal(right_peaks, torch.arange(49))  # every query's strongest bias: itself
+    assert not (wrong_peaks == torch.arange(49)).any()  # with M: no query's
 
 
 def test_wrong_multiplier_right_choice(capsys) -> None:

@@ -8,7 +8,9 @@ import pytest
 import torch
 
 from swin_edu import exercises
+from swin_edu.attention import WindowAttention
 from swin_edu.exercises import grade, shift
+from swin_edu.windows import cyclic_shift, reverse_cyclic_shift, shifted_window_mask, window_partition, window_reverse
 
 
 @pytest.fixture(autouse=True)
@@ -159,6 +161,30 @@ def test_mask_break_hint_gives_the_letter_only_at_the_end(capsys) -> None:
         shift.check_mask_break("a")
         outs.append(verdict(capsys))
     assert "choose b" not in outs[0] and "choose b" not in outs[1] and "choose b" in outs[2]
+
+
+def shifted_attention(x: torch.Tensor, attention: WindowAttention, mask: torch.Tensor | None) -> torch.Tensor:
+    """Roll, partition, attend, merge, roll back, step by step (14 x 14, M = 7, s = 3)."""
+    windows = window_partition(cyclic_shift(x, 3), 7).flatten(1, 2)  # (nW, 49, C)
+    out = attention(windows, mask).unflatten(1, (7, 7))
+    return reverse_cyclic_shift(window_reverse(out, 7, 14, 14), 3)
+
+
+def test_what_the_break_it_cell_shows_without_the_mask_only_window_e_keeps_its_outputs() -> None:
+    """The facts behind the right choice b and the diagnosis of a: E (rows and columns 3-9) fills rolled window 0
+    alone, and every other token attends across the wrap once the mask is gone."""
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        attention = WindowAttention(dim=8, window_size=7, num_heads=2)
+        x = torch.randn(1, 14, 14, 8)
+    with torch.no_grad():
+        masked = shifted_attention(x, attention, shifted_window_mask(14, 14, 7, 3))
+        unmasked = shifted_attention(x, attention, None)
+    unchanged = ((masked - unmasked).abs().amax(dim=(0, 3)) <= 1e-6).nonzero().tolist()
+    assert unchanged == [[row, col] for row in range(3, 10) for col in range(3, 10)]
+    assert (
+        not shifted_window_mask(14, 14, 7, 3)[0].any() and shifted_window_mask(14, 14, 7, 3)[1:].any(dim=(1, 2)).all()
+    )
 
 
 # exercise 4: undo the shift
