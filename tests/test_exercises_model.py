@@ -1,4 +1,4 @@
-"""The exercise checks of notebooks 06 and 07 (and a helper of 12): right answers pass, blank and wrong answers get a hint."""
+"""The exercise checks of notebooks 06 and 07 (and a helper of 12): right answers pass, wrong ones get a hint."""
 
 from __future__ import annotations
 
