@@ -13,6 +13,7 @@ Every notebook is exported once, into a temporary folder, by the same code `make
   every other code cell is there;
 - the explorers appear as their stored figures: one image per stored figure, no widget view, no widget state.
 The network and solution checks are shown to fail on nbconvert's default deck (CDN links, every cell shown).
+A lecturer's guide page (docs/lecturers/NN_name.md) names its deck and, where it gives one, the deck's true count.
 """
 
 from __future__ import annotations
@@ -266,3 +267,18 @@ def test_slides_are_counted_as_reveal_counts_them() -> None:
         "<section>d</section><script>var s = '<section></section>';</script></div>"
     )
     assert slides_tool.count_slides(html) == 3
+
+
+def test_lecturers_guide_names_the_deck_and_its_slide_count(decks: dict[str, Path]) -> None:
+    """Each page of docs/lecturers/ names its deck as `make slides` writes it, and any "N slides" there is the count."""
+    pages = sorted(path for path in (ROOT / "docs" / "lecturers").glob("[0-9][0-9]_*.md"))
+    assert pages, "docs/lecturers/ has a page per notebook (issue 12)"
+    wrong = {}
+    for page in pages:
+        assert page.stem in decks, f"{page.name} is named after no notebook"
+        section = page.read_text().partition("\n## Slides")[2].split("\n## ")[0]
+        stated = {int(number) for number in re.findall(r"\b(\d+) slides\b", section)}
+        actual = slides_tool.count_slides(decks[page.stem].read_text(encoding="utf-8"))
+        if f"slides/{page.stem}.slides.html" not in section or stated - {actual}:
+            wrong[page.name] = f"names {re.findall(r'slides/[^` )]*', section)}, says {sorted(stated)}; is {actual}"
+    assert wrong == {}, "the '## Slides' section names `slides/NN_name.slides.html` and its true slide count"
