@@ -3,7 +3,7 @@
 Static checks of the stored notebooks (fast, no kernel): no error outputs, executed top to bottom in one go,
 learning goals, the exercises (one test per part of notebooks/README.md's convention: kinds, answer cells waiting
 for an answer, collapsed solutions between nbgrader's delimiters, grading cells), summary and references,
-kernelspec and slide metadata, size. nbval (``pytest --nbval-lax``, configured in pyproject.toml) re-runs every
+kernelspec and slide metadata, size, a lecturer's guide page. nbval (``pytest --nbval-lax``, pyproject.toml) re-runs every
 notebook and compares the cells marked ``# NBVAL_CHECK_OUTPUT``; the facts tests here make sure every notebook has
 such cells and that nbval will compare them."""
 
@@ -333,3 +333,26 @@ def test_nbval_runs_the_notebooks_in_lax_mode() -> None:
     assert "--nbval-lax" in addopts
     assert "--nbval-sanitize-with notebooks/sanitize.cfg" in addopts
     assert (NOTEBOOK_DIR / "sanitize.cfg").is_file()
+
+
+GUIDE = ROOT / "docs" / "lecturers"
+GUIDE_SECTIONS = (
+    "## The 45-minute plan",
+    "## Slides",
+    "## Discussion questions",
+    "## Common misconceptions",
+    "## Exercises",
+)
+
+
+def test_the_lecturers_guide_has_a_page_per_notebook(notebook_path: Path) -> None:
+    """docs/lecturers/README.md links the notebook's page; the page has the guide's sections, in order."""
+    assert f"]({notebook_path.stem}.md)" in (GUIDE / "README.md").read_text(), "docs/lecturers/README.md links it"
+    page = GUIDE / f"{notebook_path.stem}.md"
+    assert page.is_file(), f"{page.relative_to(ROOT)}: the lecturer's guide page of {notebook_path.name}"
+    text = page.read_text()
+    assert text.startswith(f"# {notebook_number(notebook_path)}: "), f"{page.name} starts '# NN: title'"
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert [heading for heading in headings if heading in GUIDE_SECTIONS] == list(GUIDE_SECTIONS), (
+        f"{page.name}: the sections {GUIDE_SECTIONS}, in this order; found {headings}"
+    )
