@@ -3,9 +3,10 @@
 Static checks of the stored notebooks (fast, no kernel): no error outputs, executed top to bottom in one go,
 learning goals, the exercises (one test per part of notebooks/README.md's convention: kinds, answer cells waiting
 for an answer, collapsed solutions between nbgrader's delimiters, grading cells), summary and references,
-kernelspec and slide metadata, size, a lecturer's guide page. nbval (``pytest --nbval-lax``, pyproject.toml) re-runs every
-notebook and compares the cells marked ``# NBVAL_CHECK_OUTPUT``; the facts tests here make sure every notebook has
-such cells and that nbval will compare them."""
+kernelspec and slide metadata, size, a page of the lecturer's guide. nbval (``pytest --nbval-lax``, configured in
+pyproject.toml) re-runs every notebook and compares the cells marked ``# NBVAL_CHECK_OUTPUT``; the facts tests here
+make sure every notebook has such cells and that nbval will compare them.
+"""
 
 from __future__ import annotations
 
