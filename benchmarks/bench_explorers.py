@@ -33,19 +33,11 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 from reference_loop import reference_ms  # benchmarks/, on the path when run as a script
 
 from swin_edu import widgets
+from swin_edu.widgets.controls import offered
 
 TARGET_MEDIAN_MS = 50.0
 TARGET_WORST_MS = 150.0
 EXPLORERS = widgets.EXPLORERS
-
-
-def full_range(control) -> list:
-    """Every value a control offers, in the order a drag (or a list) visits them."""
-    if hasattr(control, "options") and control.options:
-        return [option[1] if isinstance(option, tuple) else option for option in control.options]
-    if isinstance(control.value, bool):
-        return [not control.value, control.value]
-    return list(range(control.min, control.max + 1, control.step))
 
 
 def change(explorer: widgets.Explorer, name: str, value) -> tuple[float, float, bool] | None:
@@ -72,7 +64,7 @@ async def sweep(make: Callable[[], widgets.Explorer], stride: int) -> dict[str, 
     for name, control in explorer.controls.items():
         if control.disabled:
             continue
-        for value in full_range(control)[::stride]:
+        for value in offered(control)[::stride]:
             references.append(reference_ms(time.process_time))
             result = change(explorer, name, value)
             if result is not None:

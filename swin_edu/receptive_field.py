@@ -40,15 +40,16 @@ def spread_through_block(field: torch.Tensor, window_size: int, shift_size: int)
     shift, partition), connect the tokens of each window, back to the map (merge, unshift, unpad).
 
     Args:
-        field: bool ``(H, W)``, tokens after the block.
+        field: bool ``(H, W)``, tokens after the block; or ``(H, W, K)``, K such sets spread at once.
         window_size: M.
         shift_size: s (0 for W-MSA).
 
     Returns:
-        bool ``(H, W)``: every token that a token of ``field`` attends to (itself included).
+        bool, the shape of ``field``: every token that a token of ``field`` attends to (itself included).
     """
-    grid = WindowGrid.for_map(*field.shape, window_size, shift_size)
-    windows = grid.to_windows(field.float()[None, :, :, None])  # (nW, N, 1); padding carries no input
+    height, width = field.shape[:2]
+    grid = WindowGrid.for_map(height, width, window_size, shift_size)
+    windows = grid.to_windows(field.float().reshape(1, height, width, -1))  # (nW, N, K); padding carries no input
     if grid.is_shifted:
         mask = shifted_window_mask(grid.padded_height, grid.padded_width, window_size, grid.shift)
         connected = (mask == 0).float()  # (nW, N, N)
@@ -56,8 +57,8 @@ def spread_through_block(field: torch.Tensor, window_size: int, shift_size: int)
         connected = torch.ones(1, window_size**2, window_size**2)  # W-MSA: every token of a window sees every other
     # token j reaches the field if some token i of the field attends to it; the mask is symmetric, so
     # connected @ field counts, for every j, the tokens of the field in its window that j may talk to
-    reached = (connected @ windows > 0).float()  # (nW, N, 1)
-    return grid.from_windows(reached)[0, :, :, 0] > 0  # (H, W)
+    reached = (connected @ windows > 0).float()  # (nW, N, K)
+    return (grid.from_windows(reached)[0] > 0).reshape(field.shape)  # (H, W) or (H, W, K)
 
 
 def spread_globally(field: torch.Tensor) -> torch.Tensor:
@@ -117,6 +118,51 @@ def receptive_field(
         if current_stage > 0:
             field = spread_through_merging(field, *sizes[current_stage - 1])
     return field
+
+
+def every_receptive_field(
+    config: SwinConfig | None = None, mode: str = "swin"
+) -> dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]]:
+    """The exact receptive field of every token after every block and every patch merging, all at once.
+
+    The field of a token is always a rectangle: a set of rows times a set of columns of the patch grid. Windows
+    are rows of windows times columns of windows, the mask's regions are bands of rows times bands of columns,
+    and patch merging joins 2 rows times 2 columns, so each step connects rows and columns independently. The
+    rows of the field come from a walk over a one-column map (``H x 1``), the columns from a one-row map, both
+    through :func:`spread_through_block` as it is; forward, every row carries its own field (the connections
+    are the same both ways: attention inside a window and the mask are symmetric). :func:`receptive_field`, the
+    walk back from one token over the whole map, gives the same fields (tested).
+
+    Returns:
+        ``{(stage, block): (rows, cols)}``, bool ``rows (h, grid_h)`` and ``cols (w, grid_w)``: the field of token
+        ``(r, c)`` of stage ``stage`` after block ``block`` is ``rows[r][:, None] & cols[c][None, :]``. Block -1
+        is the stage's input (after patch merging; the patches themselves for stage 0).
+    """
+    config = config or SwinConfig()
+    rows = _every_field_along(0, config, mode)
+    cols = _every_field_along(1, config, mode)
+    return {step: (rows[step], cols[step]) for step in rows}
+
+
+def _every_field_along(axis: int, config: SwinConfig, mode: str) -> dict[tuple[int, int], torch.Tensor]:
+    """The fields along one axis (0: rows, 1: columns): ``{(stage, block): bool (length, grid_length)}``."""
+    length = config.stage_sizes()[0][axis]
+    fields = torch.eye(length, dtype=torch.bool)  # (L, K): at first, each patch row (or column) sees itself
+    every = {}
+    for stage, depth in enumerate(config.depths):
+        if stage > 0:  # patch merging: a pair of rows (the last one alone when odd) becomes one row
+            pairs = torch.cat([fields, torch.zeros_like(fields[: len(fields) % 2])])  # (2 * ceil(L/2), K)
+            fields = pairs.reshape(-1, 2, pairs.shape[-1]).any(dim=1)  # (ceil(L/2), K)
+        every[stage, -1] = fields
+        for block in range(depth):
+            if mode == "vit":  # global attention: every token gets every field
+                fields = fields.any(dim=0, keepdim=True).expand_as(fields)
+            else:
+                line = fields.unsqueeze(1 - axis)  # (L, 1, K) or (1, L, K): a map one token wide
+                shift = block_shift_size(block, config.window_size, mode)
+                fields = spread_through_block(line, config.window_size, shift).squeeze(1 - axis)
+            every[stage, block] = fields
+    return every
 
 
 def effective_receptive_field(

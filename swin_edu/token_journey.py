@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from swin_edu.model import SwinConfig
-from swin_edu.receptive_field import block_shift_size, receptive_field, spread_through_block, token_on_stage
+from swin_edu.receptive_field import block_shift_size, every_receptive_field, spread_through_block, token_on_stage
 from swin_edu.windows import WindowGrid, region_labels
 
 PAD = -1  # label of the padding cells on the map panel
@@ -106,7 +106,7 @@ def _steps_of_patch(patch: tuple[int, int], config: SwinConfig) -> tuple[Journey
         token = token_on_stage(patch, stage)
         if stage > 0:
             group = _merged_group(token, sizes[stage - 1])  # (h_prev, w_prev) bool
-            field = _merged_field(token, stage, config)
+            field = _field(token, stage, -1, config)  # the union of the fields of its 2x2 group
             before = token_on_stage(patch, stage - 1)  # the panel shows the map before merging
             steps.append(
                 _plain_step("merge", stage, token, sizes[stage], group, field, config, f"M{stage + 1}", before)
@@ -166,27 +166,26 @@ def _merged_group(token: tuple[int, int], previous_size: tuple[int, int]) -> np.
     return group
 
 
-@lru_cache(maxsize=256)
-def _merged_field(token: tuple[int, int], stage: int, config: SwinConfig) -> np.ndarray:
-    """What a merged token sees: the fields of its 2x2 group after the last block of the previous stage."""
-    group = _merged_group(token, config.stage_sizes()[stage - 1])
-    last_block = config.depths[stage - 1] - 1
-    return _read_only(np.logical_or.reduce([_field(t, stage - 1, last_block, config) for t in zip(*np.nonzero(group))]))
-
-
 @lru_cache(maxsize=4)
 def _pooled_field(config: SwinConfig) -> np.ndarray:
     """The pooled features average every last-stage token: the union of all their fields."""
     last = len(config.depths) - 1
-    height, width = config.stage_sizes()[last]
-    fields = [_field((r, c), last, config.depths[last] - 1, config) for r in range(height) for c in range(width)]
-    return _read_only(np.logical_or.reduce(fields))
+    rows, cols = _every_field(config)[last, config.depths[last] - 1]
+    return _read_only((rows.any(dim=0)[:, None] & cols.any(dim=0)[None, :]).numpy())
 
 
 @lru_cache(maxsize=2048)
 def _field(token: tuple[int, int], stage: int, block: int, config: SwinConfig) -> np.ndarray:
-    """The exact receptive field of ``token`` after a block, as a read-only numpy bool ``(grid_h, grid_w)``."""
-    return _read_only(receptive_field(token, stage, block, config).numpy())
+    """The exact receptive field of ``token`` after a block (-1: after patch merging), read-only numpy bool
+    ``(grid_h, grid_w)``: its rows times its columns (see ``every_receptive_field``)."""
+    rows, cols = _every_field(config)[stage, block]
+    return _read_only((rows[token[0]][:, None] & cols[token[1]][None, :]).numpy())
+
+
+@lru_cache(maxsize=2)
+def _every_field(config: SwinConfig) -> dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]]:
+    """The fields of every token of every step, computed once per architecture (a few kilobytes)."""
+    return every_receptive_field(config)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:

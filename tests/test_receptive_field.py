@@ -4,7 +4,12 @@ import pytest
 import torch
 
 from swin_edu.model import SwinConfig, SwinTransformer
-from swin_edu.receptive_field import effective_receptive_field, receptive_field, spread_through_merging
+from swin_edu.receptive_field import (
+    effective_receptive_field,
+    every_receptive_field,
+    receptive_field,
+    spread_through_merging,
+)
 from swin_edu.windows import effective_shift
 
 SWIN_T = SwinConfig()
@@ -92,6 +97,42 @@ def test_merging_maps_a_token_to_its_2x2_group_and_crops_padding():
     before = spread_through_merging(field, 7, 8)
     assert before.shape == (7, 8)
     assert before.nonzero().tolist() == [[6, 2], [6, 3]]  # row 7 was padding
+
+
+@pytest.mark.parametrize("mode", ["swin", "wmsa", "vit"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        SwinConfig(img_size=100, patch_size=4, window_size=7),  # 25x25 patches: odd sizes, padding, a late map < M
+        SwinConfig(img_size=36, patch_size=2, window_size=4, depths=(2, 3, 2), num_heads=(1, 2, 4)),
+    ],
+    ids=["25x25_M7", "18x18_M4_3stages"],
+)
+def test_every_field_at_once_equals_the_walk_back_from_each_token(config: SwinConfig, mode: str):
+    """Rows times columns, walked forward for all tokens, give each token's field walked back over the 2-D map."""
+    every = every_receptive_field(config, mode)
+    sizes = config.stage_sizes()
+    assert set(every) == {(s, b) for s, depth in enumerate(config.depths) for b in range(-1, depth)}
+    for (stage, block), (rows, cols) in every.items():
+        assert rows.shape == (sizes[stage][0], sizes[0][0]) and cols.shape == (sizes[stage][1], sizes[0][1])
+        tokens = [(r, c) for r in range(sizes[stage][0]) for c in range(sizes[stage][1])]
+        for token in tokens[:: max(1, len(tokens) // 8)]:
+            field = rows[token[0]][:, None] & cols[token[1]][None, :]
+            if block >= 0:
+                expected = receptive_field(token, stage, block, config, mode)
+            else:  # after merging: the union of the 2x2 group's fields after the previous stage (the input: itself)
+                expected = torch.zeros(sizes[0], dtype=torch.bool)
+                if stage == 0:
+                    expected[token] = True
+                group = [
+                    (r, c)
+                    for r in (2 * token[0], 2 * token[0] + 1)
+                    for c in (2 * token[1], 2 * token[1] + 1)
+                    if stage > 0 and r < sizes[stage - 1][0] and c < sizes[stage - 1][1]
+                ]
+                for member in group:
+                    expected |= receptive_field(member, stage - 1, config.depths[stage - 1] - 1, config, mode)
+            assert torch.equal(field, expected), (stage, block, token)
 
 
 def test_invalid_arguments_are_refused():

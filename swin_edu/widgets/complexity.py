@@ -11,7 +11,8 @@ from itertools import product
 from matplotlib.figure import Figure
 
 from swin_edu.viz import plot_complexity
-from swin_edu.widgets.explorer import Explorer, dropdown, whole_figures
+from swin_edu.widgets.controls import dropdown
+from swin_edu.widgets.explorer import Explorer, whole_figures
 
 CHANNELS = (48, 96, 192)
 WINDOWS = (4, 7)

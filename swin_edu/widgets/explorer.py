@@ -1,16 +1,9 @@
 """The explorer every widget shares: labelled controls in a row, a readout, and the figure as an image.
 
 A control moved by the hand changes many times a second (``continuous_update=True``), so a redraw must take a
-few tens of milliseconds. Measured on the course's 2-core CPU (``benchmarks/bench_explorers.py``), drawing a new
-figure costs 60-200 ms, most of it laying out and rasterising text (titles, tick labels, legends), and lowering
-the resolution saves almost nothing (text costs per glyph, not per pixel). So an explorer keeps each figure and
-redraws only what moved:
-
-- a *view* (``swin_edu.viz``) builds a figure once for a *layout* (what fixes its axes, ticks and titles) and
-  ``update`` sets the data of the artists that change (``set_data``, ``set_offsets``, ``set_text``);
-- the explorer renders the rest of the figure once into a background, then for every change restores that
-  background and draws only the view's ``dynamic`` artists on it (blitting), and encodes the PNG;
-- views (with their backgrounds) are remembered per layout, and PNGs per setting, so dragging back is free.
+few tens of milliseconds: an explorer keeps a figure per *layout* (what fixes its axes, ticks and titles) and
+draws only what moved on it (``blitting.py`` says how and why). Views (with their backgrounds) are remembered
+per layout, and PNGs per setting, so dragging back is free. The controls come from ``controls.py``.
 
 For tests and notebooks, an explorer exposes ``controls`` (name -> widget), ``figure`` (the current matplotlib
 Figure), ``image`` (the PNG widget), ``readout`` (HTML), ``message`` (the refusal, or "") and ``redraws``.
@@ -22,38 +15,23 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import html
-import io
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from typing import Protocol
 
 import ipywidgets as widgets
-import numpy as np
 import torch
-from matplotlib.artist import Artist
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
-from PIL import Image
 
-STYLE = {"description_width": "initial"}
+from swin_edu.widgets.blitting import Blitter, View
+from swin_edu.widgets.controls import check_unmoved
+
 VIEWS_KEPT = 12  # layouts remembered per explorer (a figure and its background each, about 2 MB)
 FRAMES_KEPT = 256  # PNGs remembered per explorer (about 80 KB each)
 REST_SECONDS = 0.3  # after the last change of a control, the controls "rest" (a slider is let go)
-LIVE_WIDTH = 1000  # pixels: a notebook column is about this wide; a wider image is only scaled down in the browser
-
-
-class View(Protocol):
-    """What an explorer needs from a drawing: a figure, and the artists that its ``update`` changes.
-
-    A view may also name its ``image_format``: "jpeg" for figures mostly photo (smaller and five times faster to
-    encode than PNG, which stays the default for lines and text).
-    """
-
-    figure: Figure
-    dynamic: list[Artist]
 
 
 @contextmanager
@@ -70,47 +48,6 @@ def one_torch_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(threads)
-
-
-def encode(rgba: np.ndarray, image_format: str = "png") -> bytes:
-    """An ``(H, W, 4)`` uint8 image as PNG (compressed lightly: about 5 ms for a 1000 x 260 figure of lines and
-    text) or JPEG at quality 95 (about 3 ms for a 1000 x 500 figure with a photo, where PNG takes 17 ms)."""
-    buffer = io.BytesIO()
-    if image_format == "jpeg":
-        Image.fromarray(rgba[..., :3]).save(buffer, format="jpeg", quality=95)
-    else:
-        Image.fromarray(rgba).save(buffer, format="png", compress_level=1)
-    return buffer.getvalue()
-
-
-class Blitter:
-    """A view's figure rendered once without its dynamic artists; each frame draws only those on top."""
-
-    def __init__(self, view: View) -> None:
-        self.view = view
-        self.image_format = getattr(view, "image_format", "png")
-        figure = view.figure
-        figure.set_dpi(min(100.0, LIVE_WIDTH / figure.get_figwidth()))  # fewer pixels to draw and encode
-        # the refusal veil: a white film and the reason, drawn over the last figure when a setting is refused
-        self.veil = Rectangle((0, 0), 1, 1, transform=figure.transFigure, facecolor="white", alpha=0.8, zorder=100)
-        self.veil_text = figure.text(0.5, 0.5, "", ha="center", va="center", fontsize=13, wrap=True, zorder=101)
-        figure.add_artist(self.veil)
-        for artist in [*view.dynamic, self.veil, self.veil_text]:
-            artist.set_animated(True)  # left out of the background
-        figure.canvas.draw()
-        self.background = figure.canvas.copy_from_bbox(figure.bbox)
-
-    def frame(self, refusal: str = "") -> bytes:
-        """PNG of the background with the dynamic artists (and the veil with ``refusal``, if any) drawn on it."""
-        figure = self.view.figure
-        figure.canvas.restore_region(self.background)
-        for artist in sorted(self.view.dynamic, key=lambda artist: artist.get_zorder()):
-            figure.draw_artist(artist)
-        if refusal:
-            self.veil_text.set_text(f"Not possible: {refusal}\n(the figure shows the last possible setting)")
-            figure.draw_artist(self.veil)
-            figure.draw_artist(self.veil_text)
-        return encode(np.asarray(figure.canvas.buffer_rgba()), self.image_format)
 
 
 class Explorer(widgets.VBox):
@@ -156,12 +93,15 @@ class Explorer(widgets.VBox):
         self._constrain, self._constraining = constrain, False
         self._remember_frames = remember_frames
         self.resting, self._rest_timer, self._redraw_at_rest = True, None, False
+        given = self.values()
         constrain(controls)
+        check_unmoved(controls, given)  # a value the caller gave that the other settings rule out: say why
         for control in controls.values():
             control.observe(self._on_change, names="value")
         row = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
         super().__init__([row, self.readout, self.image])
         self.redraw()
+        gc.collect()  # see ``_rest``
 
     def values(self) -> dict:
         """The current setting of every control, by name."""
@@ -193,6 +133,7 @@ class Explorer(widgets.VBox):
             for setting in settings:
                 self._frame(setting)
         self._frame(self.values())  # the figure shows the current setting again
+        gc.collect()
 
     def _frame(self, settings: dict) -> tuple[bytes, str, Blitter]:
         """PNG, readout and blitter of a setting: its view updated, the PNG remembered or drawn by blitting."""
@@ -240,6 +181,10 @@ class Explorer(widgets.VBox):
         self._rest_timer = loop.call_later(REST_SECONDS, self._rest)
 
     def _rest(self) -> None:
+        # Python's full garbage collection walks every object of the kernel (140 ms here with an explorer, more
+        # beside a model): run it now, while nothing moves, and not in the middle of a drag, where it would come
+        # when the objects surviving since the last one have grown by a quarter (a building explorer makes many)
+        gc.collect()
         self.resting, self._rest_timer = True, None
         if self._redraw_at_rest:
             self._redraw_at_rest = False
@@ -285,21 +230,3 @@ def weights_version(model: torch.nn.Module) -> tuple[int, ...]:
     ``load_state_dict``) or replaced: what a figure of the model depends on, cheap to compute (no hashing)."""
     tensors = [*model.parameters(), *model.buffers()]
     return tuple(id(t) for t in tensors) + tuple(t._version for t in tensors)  # torch's in-place counter
-
-
-def int_slider(description: str, value: int, low: int, high: int, step: int = 1) -> widgets.IntSlider:
-    """A labelled integer slider that reports every value while it is dragged."""
-    return widgets.IntSlider(
-        value=value, min=low, max=high, step=step, description=description, style=STYLE, continuous_update=True
-    )
-
-
-def dropdown(description: str, value, options) -> widgets.Dropdown:
-    """A labelled drop-down list."""
-    return widgets.Dropdown(value=value, options=options, description=description, style=STYLE)
-
-
-def limit_tokens(window_size: widgets.IntSlider, *token_sliders: widgets.IntSlider) -> None:
-    """Keep token sliders within the M*M tokens of a window."""
-    for slider in token_sliders:
-        slider.max = window_size.value**2 - 1

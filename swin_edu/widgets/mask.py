@@ -7,7 +7,8 @@ import html
 import ipywidgets as widgets
 
 from swin_edu.viz.mask import MaskView, describe_entry, mask_layout, separated_pairs
-from swin_edu.widgets.explorer import Explorer, int_slider, limit_tokens
+from swin_edu.widgets.controls import int_slider, limit_tokens
+from swin_edu.widgets.explorer import Explorer
 from swin_edu.windows import WindowGrid
 
 

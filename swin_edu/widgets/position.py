@@ -16,7 +16,8 @@ import torch
 from swin_edu.attention import WindowAttention
 from swin_edu.model import SwinTransformer
 from swin_edu.viz.position import MAX_HEADS_SHOWN, PositionView, random_attention
-from swin_edu.widgets.explorer import Explorer, dropdown, int_slider, limit_tokens, weights_version
+from swin_edu.widgets.controls import dropdown, int_slider, limit_tokens
+from swin_edu.widgets.explorer import Explorer, weights_version
 
 TRAINED_TABLES = Path(__file__).with_name("digits_bias_tables.pt")
 FRESH = "fresh"

@@ -18,7 +18,8 @@ import torch
 from swin_edu.model import SwinTransformer, swin_t
 from swin_edu.receptive_field import MODES
 from swin_edu.viz.receptive_field import ReceptiveFieldView, effective_field
-from swin_edu.widgets.explorer import STYLE, Explorer, int_slider, weights_version
+from swin_edu.widgets.controls import STYLE, int_slider
+from swin_edu.widgets.explorer import Explorer, weights_version
 
 MODE_LABELS = {"swin": "Swin (shifted)", "wmsa": "W-MSA only", "vit": "ViT (global)"}
 GRADIENTS_KEPT = 512  # about 12 KB each for a 56x56 grid

@@ -5,7 +5,8 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from swin_edu.viz.shift import ShiftView, check_setting
-from swin_edu.widgets.explorer import Explorer, int_slider
+from swin_edu.widgets.controls import int_slider
+from swin_edu.widgets.explorer import Explorer
 
 
 def shift_explorer() -> Explorer:

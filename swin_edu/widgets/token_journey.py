@@ -12,7 +12,8 @@ import ipywidgets as widgets
 from swin_edu.model import SwinConfig
 from swin_edu.token_journey import journey_steps
 from swin_edu.viz.token_journey import TokenJourneyFigure
-from swin_edu.widgets.explorer import Explorer, int_slider
+from swin_edu.widgets.controls import int_slider
+from swin_edu.widgets.explorer import Explorer
 
 PLAY_INTERVAL_MS = 900  # a step every 0.9 s: time to read the title
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from swin_edu.viz.windows import WindowsView, window_layout
-from swin_edu.widgets.explorer import Explorer, dropdown, int_slider
+from swin_edu.widgets.controls import dropdown, int_slider
+from swin_edu.widgets.explorer import Explorer
 
 
 def window_explorer() -> Explorer:
