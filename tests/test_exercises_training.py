@@ -5,13 +5,14 @@ expected answers hold, computed another way."""
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from swin_edu.exercises import forget_tries
+from swin_edu.exercises import forget_tries, training_run
 from swin_edu.exercises.training import (
     check_learning_rate_too_high,
     check_no_decay,
@@ -183,3 +184,170 @@ def test_smoothing_floor_hints_escalate_without_the_number_first(capsys):
         outs.append(verdict(capsys))
     assert hint_labels(outs) == ["Hint:", "Stronger hint:", "The way there:"]
     assert "0.50" not in outs[0] and "0.50" not in outs[1] and "about 0.50" in outs[2]
+
+
+# notebook 10, exercise 1 (reason it out): the class with the lowest recall
+
+
+def right_lowest_recall(c):
+    return int((c.diag() / c.sum(dim=1)).argmin())  # argmin takes the first of equal minima
+
+
+def test_lowest_recall_right_answers_in_any_form(capsys):
+    def by_loop(c):  # the same, written out with exact fractions: an independent answer
+        shares = [Fraction(int(c[k, k]), int(c[k].sum())) for k in range(len(c))]
+        return min(range(len(c)), key=lambda k: (shares[k], k))
+
+    for confusion in training_run.example_confusions():
+        assert right_lowest_recall(confusion) == by_loop(confusion)
+    assert training_run.check_lowest_recall(right_lowest_recall)
+    assert verdict(capsys).startswith("Correct: recall is a share of the row")
+    assert training_run.check_lowest_recall(lambda c: np.int64(right_lowest_recall(c)))
+    assert training_run.check_lowest_recall(lambda c: float(right_lowest_recall(c)))  # 2.0 is the class 2
+
+
+def most_mistakes(c):  # counts, not shares: wrong when the classes have different sizes
+    return int((c.sum(dim=1) - c.diag()).argmax())
+
+
+def last_of_ties(c):
+    recall = (c.diag() / c.sum(dim=1)).tolist()
+    return max(k for k in range(len(c)) if recall[k] == min(recall))
+
+
+def by_column(c):  # the share of the predictions of a class that are right (precision), not recall
+    return int((c.diag() / c.sum(dim=0)).argmin())
+
+
+@pytest.mark.parametrize(
+    "function, says",
+    [
+        (most_mistakes, "the most mistakes counted, not the smallest share"),
+        (last_of_ties, "on a tie the smallest class index is the answer"),
+        (by_column, "that is precision, not recall"),
+        (lambda c: 0, "its recall is"),  # right only while every recall ties
+        (lambda c: len(c), "the classes are 0 to 2"),
+        (lambda c: 1.5, "whole number"),  # never rounded into a right class
+        (lambda c: (c.diag() / c.sum(dim=1)).argmin(keepdim=True), "one number"),
+        (lambda c: c[5, 5], "raised IndexError"),
+    ],
+)
+def test_lowest_recall_names_the_mistake(capsys, function, says):
+    assert not training_run.check_lowest_recall(function)
+    out = verdict(capsys)
+    assert out.startswith("Not yet:") and says in out and "Hint:" in out, out
+
+
+def test_lowest_recall_waits_for_the_template_and_escalates(capsys):
+    def template(confusion):
+        return None  # your code
+
+    assert not training_run.check_lowest_recall(None)
+    assert verdict(capsys).startswith("Waiting for an answer")
+    assert not training_run.check_lowest_recall(template)
+    assert verdict(capsys).startswith("Waiting for an answer: what lowest_recall returns is still None")
+    outs = []
+    for _ in range(3):
+        training_run.check_lowest_recall(most_mistakes)
+        outs.append(verdict(capsys))
+    assert hint_labels(outs) == ["Hint:", "Stronger hint:", "The way there:"]
+    assert "argmin" not in outs[0] and "argmin" in outs[2]
+
+
+# notebook 10, exercise 2 (break it and watch): evaluated in train mode with stochastic depth on
+
+
+def test_train_mode_right_answer(capsys):
+    assert training_run.check_train_mode_evaluation("b")
+    assert verdict(capsys).startswith("Correct: stochastic depth drops whole residual branches")
+
+
+@pytest.mark.parametrize(
+    "letter, says",
+    [
+        ("a", "nothing updated them"),
+        ("c", "LayerNorm normalises each token over its own channels"),
+        ("d", "the validation loader does not shuffle"),
+    ],
+)
+def test_train_mode_diagnoses_each_wrong_option(capsys, letter, says):
+    assert not training_run.check_train_mode_evaluation(letter)
+    out = verdict(capsys)
+    assert out.startswith("Not yet:") and says in out and "Hint: two passes over the same images" in out, out
+
+
+def test_train_mode_hints_escalate_and_wait(capsys):
+    assert not training_run.check_train_mode_evaluation(None)
+    assert verdict(capsys).startswith("Waiting for an answer")
+    outs = []
+    for _ in range(3):
+        training_run.check_train_mode_evaluation("c")
+        outs.append(verdict(capsys))
+    assert hint_labels(outs) == ["Hint:", "Stronger hint:", "The way there:"]
+
+
+def test_the_facts_behind_the_train_mode_options(make_tiny_model):
+    """b: with drop path on, two train-mode passes differ and eval mode repeats itself; c: LayerNorm gives the same
+    output in both modes; a: a forward pass without an optimizer changes no weight."""
+    model = make_tiny_model(num_classes=10)
+    for stage in model.layers:
+        for block in stage.blocks:
+            block.drop_path.drop_prob = 0.5
+    images = torch.randn(8, 3, 112, 112)
+    weights = {name: p.clone() for name, p in model.state_dict().items()}
+    with torch.no_grad():
+        model.train()
+        first, second = model(images), model(images)
+        model.eval()
+        third, fourth = model(images), model(images)
+    assert not torch.equal(first, second) and torch.equal(third, fourth)
+    assert all(torch.equal(p, weights[name]) for name, p in model.state_dict().items())
+    norm, tokens = torch.nn.LayerNorm(16), torch.randn(4, 16)
+    assert torch.equal(norm.train()(tokens), norm.eval()(tokens))
+
+
+# notebook 10, exercise 3 (predict, then check): the accuracy against shuffled labels
+
+
+def test_shuffled_accuracy_is_chance_for_a_perfect_model():
+    """The expected answer, simulated: a model right on every image, scored against 2000 shuffles of 36 labels of
+    each of 10 classes, averages 1/10."""
+    labels = torch.arange(10).repeat_interleave(36)
+    generator = torch.Generator().manual_seed(0)
+    scores = [(labels[torch.randperm(360, generator=generator)] == labels).float().mean() for _ in range(2000)]
+    assert training_run.check_shuffled_accuracy(torch.stack(scores).mean())
+    assert abs(torch.stack(scores).mean().item() - 0.1) < 0.002
+
+
+def test_shuffled_accuracy_right_answer(capsys):
+    assert training_run.check_shuffled_accuracy(0.1)
+    assert verdict(capsys).startswith("Correct: chance, 1 / 10")
+    assert training_run.check_shuffled_accuracy(0.089)  # what the notebook measures: a prediction within 30%
+    assert training_run.check_shuffled_accuracy(torch.tensor(1 / 3), num_classes=3)
+
+
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        (0, "a shuffled label still lands on a label of the image's own class"),
+        (10, "write it as a share between 0 and 1"),
+        (0.989, "about the model's own accuracy"),
+        (0.3, "is 0.3, which is not right"),
+        ("10%", "should be a number"),
+    ],
+)
+def test_shuffled_accuracy_names_the_mistake(capsys, answer, says):
+    assert not training_run.check_shuffled_accuracy(answer)
+    out = verdict(capsys)
+    assert out.startswith("Not yet:") and says in out and "Hint:" in out, out
+
+
+def test_shuffled_accuracy_hints_escalate_without_the_number_first(capsys):
+    assert not training_run.check_shuffled_accuracy(None)
+    assert verdict(capsys).startswith("Waiting for an answer")
+    outs = []
+    for _ in range(3):
+        training_run.check_shuffled_accuracy(0.5)
+        outs.append(verdict(capsys))
+    assert hint_labels(outs) == ["Hint:", "Stronger hint:", "The way there:"]
+    assert "0.1" not in outs[0] and "0.1" not in outs[1] and "= 0.1" in outs[2]
