@@ -56,6 +56,7 @@ def test_stage_shapes_right_answer_says_what_was_right(capsys) -> None:
         ([(96, 96, 128), (48, 48, 128), (24, 24, 128), (12, 12, 128)], "the channels stay the same"),
         ([(96, 96, 128), (48, 48, 512), (24, 24, 2048), (12, 12, 8192)], "4C is the concatenation"),
         ([(96, 96, 256), (48, 48, 512), (24, 24, 1024), (12, 12, 2048)], "stage 1 keeps the C"),
+        ([(48, 48, 256), (24, 24, 512), (12, 12, 1024), (6, 6, 2048)], "one patch merging ahead"),
         ([(96, 96, 128), (48, 48, 256), (24, 24, 512), (12, 12, 768)], "stage 4: (12, 12, 768) is not right"),
         ([(128, 96, 96), (256, 48, 48), (512, 24, 24), (1024, 12, 12)], "the right numbers in another order"),
         ([(96, 96, 128)], "there are 4 stages"),

@@ -49,6 +49,7 @@ def test_parameters_10_classes_right_answer_says_what_was_right(capsys, fresh_tr
         (28_288_354 - 96 * 990 - 990, "8C = 768 channels, not C = 96"),
         (28_288_354 + 7_690, "kept the old one"),
         (7_690, "the new classifier alone"),
+        (28_288_354 - 769_000, "the backbone alone"),
         (SWIN_T_10_CLASSES + 0.5, "a count is a whole number"),
         (SWIN_T_10_CLASSES + 1, "which is not right"),
     ],
@@ -107,6 +108,7 @@ def test_padded_maps_of_a_200_image(capsys, fresh_tries):
         ([(50, 56), (25, 28), (12, 14), (6, 7)], "halved by rounding down"),
         ([(50, 50), (25, 25), (13, 13), (7, 7)], "no stage is padded"),
         ([(50, 56), (28, 28), (14, 14), (7, 7)], "the padding carried on"),
+        ([(50, 49), (25, 21), (13, 7), (7, 7)], "rounded down to a multiple of 7"),
         ([(56, 50), (28, 25), (14, 13), (7, 7)], "stage 1: (56, 50) has the right numbers in another order"),
         ([(50, 56), (25, 28), (13, 14)], "there are 4 stages"),
         ("sizes", "should be a number, got str"),
@@ -184,6 +186,13 @@ def adapt_in_place(state_dict, window):
     return state_dict
 
 
+def adapt_emptying_the_input(state_dict, window):  # a new dict, but built by popping the caller's keys
+    adapted = {}
+    for key in list(state_dict):
+        adapted[key] = adapt_right({key: state_dict.pop(key)}, window)[key]
+    return adapted
+
+
 def test_adapt_to_window_right_answer(capsys, fresh_tries):
     from swin_edu.exercises import model
 
@@ -199,6 +208,7 @@ def test_adapt_to_window_right_answer(capsys, fresh_tries):
         (adapt_bilinear, "not bicubically"),
         (adapt_zero_padded, "filled with zeros"),
         (adapt_in_place, "changed the state dict it was given"),
+        (adapt_emptying_the_input, "changed the state dict it was given"),
         (lambda state_dict, window: {k: 2 * v for k, v in adapt_right(state_dict, window).items()}, "other numbers"),
         (lambda state_dict, window: {k: v for k, v in adapt_right(state_dict, window).items() if "head" not in k},
          "does not fit a model with window 12"),

@@ -82,6 +82,10 @@ def check_stage_shapes_swin_b_384(answer: object) -> bool:
             "stage 1 already has doubled channels in your list: stage 1 keeps the C of the patch embedding; the "
             "first patch merging comes after it."
         ),
+        _scaled([side // 2 for side in sides], [c * 2 for c in channels]): (
+            "your list is one patch merging ahead in every stage: stage 1 works on the output of the patch "
+            "embedding; the three mergings come after stages 1, 2 and 3."
+        ),
     }
     hint = [
         "start from the patch embedding: how many pixels wide is one patch, and how many channels does Swin-B "

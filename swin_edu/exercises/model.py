@@ -41,6 +41,8 @@ def check_parameters_10_classes(answer: object) -> bool:
             f"the classifier reads the pooled features of stage 4, 8C = {features} channels, not C = 96."
         ),
         imagenet + new_head: "you added the new classifier but kept the old one: it replaces it.",
+        imagenet
+        - old_head: "that is the backbone alone: the old classifier is out, but the new one has parameters too.",
         new_head: "that is the new classifier alone; the rest of the model keeps all its parameters.",
     }
     hint = [
@@ -167,6 +169,10 @@ def check_padded_maps(answer: object, image_size: int = 200) -> bool:
             "the padding carried on into the next stage: the blocks crop it again after attention, so patch "
             "merging receives the unpadded map."
         ),
+        tuple((side, side - side % 7) for side, _ in expected): (
+            "the padded sides are rounded down to a multiple of 7: the blocks pad a map up to the next multiple of "
+            "the window; they never drop tokens."
+        ),
     }
     mistakes.pop(tuple(expected), None)  # never call the right answer a mistake (for sizes where two coincide)
     hint = [
@@ -269,7 +275,9 @@ def check_adapt_to_window(adapt: object) -> bool:
         return waiting("what adapt returns")
     if problem is None and not isinstance(adapted, Mapping):
         problem = f"adapt should return a state dict (a dict of tensors), got {type(adapted).__name__}."
-    if problem is None and any(not torch.equal(state_dict[key], value) for key, value in original.items()):
+    if problem is None and any(
+        key not in state_dict or not torch.equal(state_dict[key], value) for key, value in original.items()
+    ):
         problem = "adapt changed the state dict it was given: build a new one, and leave the caller's weights alone."
     if problem is not None:
         return report(False, problem, hint)
