@@ -31,8 +31,9 @@ from traitlets.config.loader import PyFileConfigLoader
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-# the two quickest notebooks to run top to bottom in the quick setting (measured, see README: Teaching with swin-edu)
-AUTOGRADED = ("00_overview", "04_shifted_windows")
+# the two quickest to run top to bottom in the quick setting, of those measured (`jupyter nbconvert --execute`, 2 busy
+# cores): 00 51 s, 03 56 s, 04 85 s, 09 over 200 s; three submissions of each autograde in about 130 s
+AUTOGRADED = ("00_overview", "03_relative_position")
 STUDENTS = ("instructor", "blank", "one_wrong")
 # nbgrader starts `alembic` when it creates a gradebook, and kernels: both from this environment
 ENVIRONMENT = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
