@@ -52,8 +52,11 @@ def test_windows_figure_and_numbers():
         assert wmsa[stage].get_y() + wmsa[stage].get_height() == wmsa_cost(height, width, 96 * 2**stage, 7)
     assert differ(first, plot_windows(stage=2))
     assert differ(first, plot_windows(window_size=8))
-    with pytest.raises(ValueError, match="larger than"):
-        plot_windows(stage=4, window_size=8)
+    padded = window_layout(224, 4, 8, 4)  # an 8x8 window on the 7x7 map: padded to 8x8, as the model pads
+    assert (padded.windows, padded.padded_height, padded.padded_width) == (1, 8, 8)
+    assert padded.cost_wmsa == wmsa_cost(8, 8, 768, 8) and padded.cost_msa == msa_cost(7, 7, 768)
+    with pytest.raises(ValueError, match="stage"):
+        plot_windows(stage=5)
 
 
 def test_shift_figure_uses_torch_roll():

@@ -5,18 +5,22 @@ import base64
 import io
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
 from swin_edu import widgets
+from swin_edu.complexity import msa_cost, wmsa_cost
 from swin_edu.images import sample_photo
 from swin_edu.position import relative_position_index
 from swin_edu.receptive_field import effective_receptive_field
 from swin_edu.viz.position import random_attention
-from swin_edu.widgets.explorer import REST_SECONDS
+from swin_edu.viz.style import new_figure
+from swin_edu.widgets.controls import int_slider
+from swin_edu.widgets.explorer import REST_SECONDS, WholeFigure
 from swin_edu.widgets.position import TRAINED_TABLES
 from swin_edu.widgets.receptive_field import default_model
-from swin_edu.windows import shifted_window_mask
+from swin_edu.windows import WindowGrid, shifted_window_mask
 
 
 def decode(png: bytes) -> np.ndarray:
@@ -53,11 +57,22 @@ def test_window_explorer():
     explorer = widgets.window_explorer()
     assert "<b>64</b> windows of <b>49</b> tokens" in explorer.readout.value
     assert_every_control_redraws(explorer)
-    explorer.controls["image_size"].value = 224
-    explorer.controls["patch_size"].value = 4
-    explorer.controls["window_size"].value = 14
-    explorer.controls["stage"].value = 4  # a 14x14 window on a 7x7 map
-    assert "larger than" in explorer.message and "Not possible" in explorer.readout.value
+
+
+def test_window_explorer_pads_a_map_smaller_than_the_window_as_the_model_does():
+    explorer = widgets.window_explorer(window_size=14, stage=4)  # a 14x14 window on the 7x7 map of stage 4
+    assert explorer.message == "" and "padded to 14x14" in explorer.readout.value
+    assert "<b>1</b> windows of <b>196</b> tokens" in explorer.readout.value
+    grid = WindowGrid.for_map(7, 7, 14, 0)  # what the block does with it
+    assert (grid.padded_height, grid.padded_width) == (14, 14)
+    photo_ax = explorer.figure.axes[0]
+    padding = [p for p in photo_ax.patches if p.get_label() == "padding" and p.get_visible()]
+    padded_area = sum(p.get_width() * p.get_height() for p in padding)
+    assert padded_area == (14 * 32) ** 2 - 224**2  # 32-pixel tokens: the window is 448 px, the photo 224
+    assert photo_ax.get_xlim() == (0, 448)
+    # the model attends over the padding: formula (2) on 14x14 tokens, more than global attention on 7x7
+    assert f"{wmsa_cost(14, 14, 768, 14):.3g}" in explorer.readout.value
+    assert f"{msa_cost(7, 7, 768):.3g}" in explorer.readout.value
 
 
 def test_shift_explorer():
@@ -120,16 +135,66 @@ def test_mask_explorer_offers_only_what_can_be_drawn():
 
 
 def test_a_refused_setting_greys_out_the_last_figure():
-    explorer = widgets.window_explorer()
-    explorer.controls["window_size"].value = 14
+    """The sliders offer only what can be drawn; should a setting still be refused, the old figure is veiled."""
+
+    def layout(number: int) -> int:
+        if number == 3:
+            raise ValueError("three is one too many")
+        return number
+
+    def build(number: int) -> WholeFigure:
+        figure = new_figure(4, 3)
+        figure.add_subplot().imshow(np.zeros((2, 2)), cmap="gray")  # a black figure
+        return WholeFigure(figure, f"number {number}")
+
+    explorer = widgets.Explorer({"number": int_slider("number", 2, 0, 3)}, layout, build, lambda view, number: "")
     figure, image = explorer.figure, explorer.image.value
-    explorer.controls["stage"].value = 4  # a 14x14 window on a 7x7 map
-    assert "larger than" in explorer.message and "Not possible" in explorer.readout.value
+    explorer.controls["number"].value = 3
+    assert explorer.message == "three is one too many" and "Not possible" in explorer.readout.value
     assert explorer.figure is figure and explorer.image.value != image
     grey, shown = decode(explorer.image.value), decode(image)
     assert grey.shape == shown.shape and grey.mean() > shown.mean() + 20  # a white film over the old figure
-    explorer.controls["stage"].value = 3
+    explorer.controls["number"].value = 1
     assert explorer.message == "" and decode(explorer.image.value).mean() < grey.mean()
+
+
+def test_explorers_start_at_the_settings_a_notebook_gives():
+    """Notebook 04's small case (official issue #38): H = W = 4, M = 2, s = 1; the masks are the model's."""
+    explorer = widgets.mask_explorer(height=4, width=4, window_size=2, shift=1)
+    assert explorer.message == ""
+    masks = shifted_window_mask(4, 4, 2, 1)
+    for window in range(4):
+        assert np.array_equal(explorer.figure.axes[1 + window].images[0].get_array(), masks[window].numpy())
+    assert explorer.controls["key"].value == 3  # token 4 is not in a 2x2 window: the last one is
+    shift = widgets.shift_explorer(height=10, width=8, window_size=5, shift=2)
+    assert "padded to 10x10" in shift.readout.value and shift.controls["roll"].value == 2
+    journey = widgets.token_journey_explorer(pixel=(10, 20), step=5)
+    assert journey.values() == {"row": 10, "col": 20, "step": 5}
+    assert widgets.relative_position_explorer(window_size=3, query=4).readout.value.startswith("query token 4 ")
+
+
+@pytest.mark.parametrize(
+    "make, settings, says",
+    [
+        (widgets.mask_explorer, {"height": 30}, "'height H' cannot be 30: it takes 2 to 28"),
+        (widgets.mask_explorer, {"shift": 7}, "(below M: shifting by a whole window is no shift): it takes 0 to 6"),
+        (widgets.mask_explorer, {"window_size": 4, "query": 20}, "'query token' cannot be 20 with the other"),
+        (
+            widgets.mask_explorer,
+            {"height": 4, "width": 4, "window_size": 2, "shift": 1, "window": 4},
+            "'which window' cannot be 4",
+        ),
+        (widgets.shift_explorer, {"window_size": 4, "shift": 4}, "'shift s' cannot be 4"),
+        (widgets.window_explorer, {"patch_size": 3}, "'patch size (px)' cannot be 3: it takes 2, 4, 8, 16"),
+        (widgets.relative_position_explorer, {"table": "nope"}, "'bias table' cannot be 'nope'"),
+        (widgets.token_journey_explorer, {"pixel": (300, 1)}, "'pixel row' cannot be 300: it takes 0 to 223"),
+        (widgets.complexity_explorer, {"channels": 100}, "'channels C' cannot be 100: it takes 48, 96, 192"),
+    ],
+)
+def test_a_setting_no_slider_offers_is_refused_with_the_reason(make, settings, says):
+    with pytest.raises(ValueError) as refused:
+        make(**settings)
+    assert says in str(refused.value)
 
 
 def test_a_notebook_without_a_kernel_shows_a_picture_of_the_explorer():

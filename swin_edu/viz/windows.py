@@ -6,7 +6,6 @@ At stage k the token map is the patch grid halved k-1 times, so a window of M x 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +17,7 @@ from swin_edu.complexity import msa_cost, wmsa_cost
 from swin_edu.images import sample_photo_array
 from swin_edu.model import SwinConfig
 from swin_edu.viz.style import OKABE_ITO, GlyphTitle, log_axis, new_figure, set_text_glyphs, text_glyphs
+from swin_edu.windows import WindowGrid
 
 
 @dataclass(frozen=True)
@@ -27,41 +27,51 @@ class WindowLayout:
     stage: int  # 1..4
     map_height: int  # tokens
     map_width: int
+    padded_height: int  # the map padded at the bottom and right to multiples of M, as the model pads it
+    padded_width: int
     token_pixels: int  # side of a token in pixels at this stage
     window_size: int  # M
     windows: int  # nW, after padding the map up to multiples of M
     tokens_per_window: int  # M^2
     channels: int  # C of this stage
-    cost_msa: int  # formula (1), multiply-adds
-    cost_wmsa: int  # formula (2)
+    cost_msa: int  # formula (1) on the map, multiply-adds
+    cost_wmsa: int  # formula (2) on the padded map: the model attends over the padding too
+
+    @property
+    def padded(self) -> bool:
+        return (self.padded_height, self.padded_width) != (self.map_height, self.map_width)
 
 
 def window_layout(
     image_size: int = 224, patch_size: int = 4, window_size: int = 7, stage: int = 1, embed_dim: int = 96
 ) -> WindowLayout:
-    """The windows of a stage, or a ValueError that says why the setting is impossible."""
+    """The windows of a stage, or a ValueError that says why the setting is impossible.
+
+    A map that is not a whole number of windows is padded, as ``WindowGrid`` pads it in the model: a window
+    larger than the map (M = 14 on the 7x7 map of stage 4) is one window, mostly padding, and costs more than
+    global attention. (The official code, built for one resolution, shrinks such a window to the map instead.)
+    """
     if not 1 <= stage <= 4:
         raise ValueError(f"stage must be 1 to 4, got {stage}")
     if patch_size > image_size:
         raise ValueError(f"patch size {patch_size} is larger than the {image_size}-pixel image")
     config = SwinConfig(img_size=image_size, patch_size=patch_size, window_size=window_size)
     height, width = config.stage_sizes()[stage - 1]
-    if window_size > min(height, width):
-        raise ValueError(
-            f"window {window_size}x{window_size} is larger than the {height}x{width} token map of stage {stage}"
-        )
+    grid = WindowGrid.for_map(height, width, window_size, 0)
     channels = embed_dim * 2 ** (stage - 1)
     return WindowLayout(
         stage=stage,
         map_height=height,
         map_width=width,
+        padded_height=grid.padded_height,
+        padded_width=grid.padded_width,
         token_pixels=patch_size * 2 ** (stage - 1),
         window_size=window_size,
-        windows=math.ceil(height / window_size) * math.ceil(width / window_size),
+        windows=(grid.padded_height // window_size) * (grid.padded_width // window_size),
         tokens_per_window=window_size**2,
         channels=channels,
         cost_msa=msa_cost(height, width, channels),
-        cost_wmsa=wmsa_cost(height, width, channels, window_size),
+        cost_wmsa=wmsa_cost(grid.padded_height, grid.padded_width, channels, window_size),
     )
 
 
@@ -110,13 +120,12 @@ class WindowsView:
             color=OKABE_ITO["vermillion"],
             edgecolor="black",
             hatch="//",
-            label="W-MSA, formula (2)",
+            label="W-MSA, formula (2) on the padded map",
         )
         self.current = cost_ax.add_patch(
             Rectangle((0, COST_RANGE[0]), 0.9, 1, fill=False, linestyle="--", linewidth=1.5)
         )
         self.ratio = text_glyphs(cost_ax, np.zeros((0, 2)), [], fontsize=9)
-        self.no_fit = text_glyphs(cost_ax, np.zeros((0, 2)), [], fontsize=8)
         log_axis(cost_ax, "y")
         cost_ax.set_ylim(*COST_RANGE)
         cost_ax.set_xlim(-0.6, 3.6)
@@ -128,22 +137,24 @@ class WindowsView:
         cost_ax.legend(loc="upper left", fontsize=8)
         self.dynamic = [
             self.image, *self.padding, self.tokens, self.windows, self.number_marks, self.numbers,
-            self.photo_title.glyphs, *self.msa_bars, *self.wmsa_bars, self.current, self.ratio, self.no_fit,
+            self.photo_title.glyphs, *self.msa_bars, *self.wmsa_bars, self.current, self.ratio,
         ]  # fmt: skip
 
     def update(self, image_size: int, patch_size: int, window_size: int, stage: int) -> WindowLayout:
         """Show ``stage`` (1-4) of a ``image_size`` photo cut into patches and M x M windows; returns its layout."""
         layout = window_layout(image_size, patch_size, window_size, stage, self.embed_dim)
         token_px, window_px = layout.token_pixels, layout.token_pixels * window_size
-        columns = math.ceil(layout.map_width / window_size)
-        covered_h = math.ceil(layout.map_height / window_size) * window_px  # padded to whole windows
-        covered_w = columns * window_px
+        columns = layout.padded_width // window_size
+        covered_h, covered_w = layout.padded_height * token_px, layout.padded_width * token_px  # whole windows
         self.image.set_extent((0, image_size, image_size, 0))  # the photo at screen resolution, any image size
         self.photo_ax.set_xlim(0, max(image_size, covered_w))
         self.photo_ax.set_ylim(max(image_size, covered_h), 0)
-        bands = [(0, image_size, covered_w, covered_h - image_size), (image_size, 0, covered_w - image_size, covered_h)]
+        bands = [
+            (0, image_size, covered_w, covered_h - image_size),
+            (image_size, 0, covered_w - image_size, image_size),
+        ]
         for patch, (x, y, w, h) in zip(self.padding, bands):
-            patch.set_visible(w > 0 and h > 0)  # windows that reach past the image
+            patch.set_visible(w > 0 and h > 0)  # windows that reach past the image: below it, right of it
             patch.set_bounds(x, y, w, h)
         self.tokens.set_segments(_grid(token_px, layout.map_height * token_px, layout.map_width * token_px))
         self.windows.set_segments(_grid(window_px, covered_h, covered_w))
@@ -151,36 +162,26 @@ class WindowsView:
         places = [((i % columns + 0.5) * window_px, (i // columns + 0.5) * window_px) for i in numbered]
         self.number_marks.set_offsets(np.array(places).reshape(-1, 2))
         set_text_glyphs(self.numbers, places, [str(i) for i in numbered])  # windows are in row-major order
+        padded = f", padded to {layout.padded_height}x{layout.padded_width}" if layout.padded else ""
         self.photo_title.set(
-            f"Stage {stage}: {layout.map_height}x{layout.map_width} tokens of {token_px}x{token_px} px "
-            f"({image_size} px image)\n{layout.windows} windows of {window_size}x{window_size} = "
-            f"{layout.tokens_per_window} tokens ({window_px} px)"
+            f"Stage {stage}: {layout.map_height}x{layout.map_width} tokens of {token_px}x{token_px} px{padded}\n"
+            f"{layout.windows} window{'s' if layout.windows > 1 else ''} of {window_size}x{window_size} = "
+            f"{layout.tokens_per_window} tokens ({window_px} px, {image_size} px image)"
         )
         self._costs(image_size, patch_size, window_size, stage)
         return layout
 
     def _costs(self, image_size: int, patch_size: int, window_size: int, current: int) -> None:
-        """Bars of formulas (1) and (2) for the stages where the window fits; the current stage outlined."""
-        ratios, no_fit = [], []
+        """Bars of formulas (1) and (2) for every stage; the current stage outlined, with its ratio."""
         for position, (msa_bar, wmsa_bar) in enumerate(zip(self.msa_bars, self.wmsa_bars)):
-            try:
-                layout = window_layout(image_size, patch_size, window_size, position + 1, self.embed_dim)
-            except ValueError:
-                msa_bar.set_visible(False)
-                wmsa_bar.set_visible(False)
-                no_fit.append((position, COST_RANGE[0] * 10))
-                continue
+            layout = window_layout(image_size, patch_size, window_size, position + 1, self.embed_dim)
             for bar, cost in ((msa_bar, layout.cost_msa), (wmsa_bar, layout.cost_wmsa)):
-                bar.set_visible(True)
                 bar.set_y(COST_RANGE[0])
                 bar.set_height(cost - COST_RANGE[0])
             if position + 1 == current:
                 top = max(layout.cost_msa, layout.cost_wmsa)
                 self.current.set_bounds(position - 0.45, COST_RANGE[0], 0.9, top * 1.6 - COST_RANGE[0])
-                ratios.append(((position, top * 3), f"x{layout.cost_msa / layout.cost_wmsa:.1f}"))
-        self.current.set_visible(bool(ratios))
-        set_text_glyphs(self.ratio, [place for place, _ in ratios], [text for _, text in ratios])
-        set_text_glyphs(self.no_fit, no_fit, ["window > map"] * len(no_fit))
+                set_text_glyphs(self.ratio, [(position, top * 3)], [f"x{layout.cost_msa / layout.cost_wmsa:.3g}"])
 
 
 def _grid(step: float, height: float, width: float) -> list[np.ndarray]:

@@ -12,13 +12,17 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 STYLE = {"description_width": "initial"}
+BELOW_M = "below M: shifting by a whole window is no shift"  # what narrows a shift slider
+IN_WINDOW = "a token of the M x M window, numbered row by row from 0"  # what narrows a token slider
 
 
-def int_slider(description: str, value: int, low: int, high: int, step: int = 1) -> widgets.IntSlider:
+def int_slider(
+    description: str, value: int, low: int, high: int, step: int = 1, limit: str | None = None
+) -> widgets.IntSlider:
     """A labelled integer slider that reports every value while it is dragged; a ValueError for a value it does
-    not offer."""
+    not offer. ``limit`` says what narrows its range (its tooltip, and the reason of a refusal)."""
     slider = widgets.IntSlider(
-        min=low, max=high, step=step, description=description, style=STYLE, continuous_update=True
+        min=low, max=high, step=step, description=description, style=STYLE, continuous_update=True, tooltip=limit
     )
     check_offered(slider, value)
     slider.value = value
@@ -60,7 +64,7 @@ def check_unmoved(controls: dict[str, widgets.ValueWidget], given: dict) -> None
     moved it into the range). A switched-off control is fixed by another one and says so by being off."""
     for name, control in controls.items():
         if control.value != given[name] and not control.disabled:
-            check_offered(control, given[name], " with the other settings")
+            check_offered(control, given[name], f" with the other settings ({control.tooltip or 'see its range'})")
 
 
 def limit_tokens(window_size: widgets.IntSlider, *token_sliders: widgets.IntSlider) -> None:

@@ -7,14 +7,26 @@ import html
 import ipywidgets as widgets
 
 from swin_edu.viz.mask import MaskView, describe_entry, mask_layout, separated_pairs
-from swin_edu.widgets.controls import int_slider, limit_tokens
+from swin_edu.widgets.controls import BELOW_M, IN_WINDOW, int_slider, limit_tokens
 from swin_edu.widgets.explorer import Explorer
 from swin_edu.windows import WindowGrid
 
 
-def mask_explorer() -> Explorer:
+def mask_explorer(
+    height: int = 14,
+    width: int = 14,
+    window_size: int = 7,
+    shift: int = 3,
+    window: int = 0,
+    query: int = 0,
+    key: int | None = None,
+) -> Explorer:
     """Region labels and the masks of four windows (default: the official code's 14x14 / window 7 / shift 3 demo);
-    a readout names the regions that each -100 separates. Any map size works: it is padded as the model pads."""
+    a readout names the regions that each -100 separates. Any map size works: it is padded as the model pads.
+
+    The arguments set the controls at the start (``window``: the first of the four windows shown; ``query`` and
+    ``key``: tokens of it, row-major; ``key`` token 4 by default, the last one of a smaller window); a setting the
+    sliders do not offer is refused with the reason."""
 
     def show(
         view: MaskView, height: int, width: int, window_size: int, shift: int, window: int, query: int, key: int
@@ -32,13 +44,15 @@ def mask_explorer() -> Explorer:
         )
 
     controls = {
-        "height": int_slider("height H", 14, 2, 28),
-        "width": int_slider("width W", 14, 2, 28),
-        "window_size": int_slider("window M", 7, 1, 28),
-        "shift": int_slider("shift s", 3, 0, 6),
-        "window": int_slider("which window", 0, 0, 3),
-        "query": int_slider("query token", 0, 0, 48),
-        "key": int_slider("key token", 4, 0, 48),
+        "height": int_slider("height H", height, 2, 28),
+        "width": int_slider("width W", width, 2, 28),
+        "window_size": int_slider("window M", window_size, 1, 28),
+        "shift": int_slider("shift s", shift, 0, 27, limit=BELOW_M),  # ranges narrowed by ``limit_to_map``
+        "window": int_slider("which window", window, 0, 28 * 28 - 1, limit="one of the windows of the padded map"),
+        "query": int_slider("query token", query, 0, 28 * 28 - 1, limit=IN_WINDOW),
+        "key": int_slider(
+            "key token", min(4, window_size**2 - 1) if key is None else key, 0, 28**2 - 1, limit=IN_WINDOW
+        ),
     }
     return Explorer(
         controls,

@@ -16,7 +16,7 @@ import torch
 from swin_edu.attention import WindowAttention
 from swin_edu.model import SwinTransformer
 from swin_edu.viz.position import MAX_HEADS_SHOWN, PositionView, random_attention
-from swin_edu.widgets.controls import dropdown, int_slider, limit_tokens
+from swin_edu.widgets.controls import IN_WINDOW, dropdown, int_slider, limit_tokens
 from swin_edu.widgets.explorer import Explorer, weights_version
 
 TRAINED_TABLES = Path(__file__).with_name("digits_bias_tables.pt")
@@ -52,13 +52,19 @@ def table_options() -> list[tuple[str, str]]:
     return options
 
 
-def relative_position_explorer(model: SwinTransformer | None = None) -> Explorer:
+def relative_position_explorer(
+    model: SwinTransformer | None = None, query: int | None = None, window_size: int = 7, table: str = FRESH
+) -> Explorer:
     """Offsets, the index matrix and one query's bias per head; from ``model``'s own tables when given, else a
     fresh table or a trained one (a small Swin trained on digits, M = 4).
 
+    ``query`` is the token whose row is shown (the window's centre by default); without a model, ``window_size``
+    is the M of a fresh table and ``table`` "fresh" or a trained block ("layers.1.blocks.0": its M is 4).
     One figure serves every layer with the same number of heads shown (its ``update`` sets the window size and
     the table): the explorer draws each such figure when it is built, so that no change of a control has to.
     """
+    if model is not None and (window_size, table) != (7, FRESH):
+        raise ValueError("window_size and table are for the explorer without a model: the model's layers fix them")
 
     def readout(attention: WindowAttention, query: int, source: str) -> str:
         side = 2 * attention.window_size - 1
@@ -83,10 +89,13 @@ def relative_position_explorer(model: SwinTransformer | None = None) -> Explorer
             return readout(view.attention, query, source)
 
         controls = {
-            "table": dropdown("bias table", FRESH, table_options()),
-            "window_size": int_slider("window M", 7, 2, 9),
-            "query": int_slider("query token", 24, 0, 48),
+            "table": dropdown("bias table", table, table_options()),
+            "window_size": int_slider("window M", window_size, 2, 9),
         }
+        shown_window = window_size if table == FRESH else trained_tables()["window_size"]
+        controls["query"] = int_slider(
+            "query token", shown_window**2 // 2 if query is None else query, 0, 80, limit=IN_WINDOW
+        )
         explorer = Explorer(
             controls,
             layout=lambda table, window_size, query: heads_shown(layer(table, window_size)),
@@ -112,7 +121,9 @@ def relative_position_explorer(model: SwinTransformer | None = None) -> Explorer
     controls = {
         "stage": int_slider("stage (0-based)", 0, 0, len(model.layers) - 1),
         "block": int_slider("block (0-based)", 0, 0, max(model.config.depths) - 1),
-        "query": int_slider("query token", window * window // 2, 0, window * window - 1),
+        "query": int_slider(
+            "query token", window * window // 2 if query is None else query, 0, window * window - 1, limit=IN_WINDOW
+        ),
     }
     explorer = Explorer(
         controls,

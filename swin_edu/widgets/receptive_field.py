@@ -18,7 +18,7 @@ import torch
 from swin_edu.model import SwinTransformer, swin_t
 from swin_edu.receptive_field import MODES
 from swin_edu.viz.receptive_field import ReceptiveFieldView, effective_field
-from swin_edu.widgets.controls import STYLE, int_slider
+from swin_edu.widgets.controls import STYLE, check_offered, int_slider
 from swin_edu.widgets.explorer import Explorer, weights_version
 
 MODE_LABELS = {"swin": "Swin (shifted)", "wmsa": "W-MSA only", "vit": "ViT (global)"}
@@ -35,11 +35,18 @@ def default_model(seed: int = 0) -> SwinTransformer:
         return swin_t(embed_dim=24, num_heads=(1, 2, 4, 8), num_classes=0).eval()
 
 
-def receptive_field_explorer(model: SwinTransformer | None = None) -> Explorer:
+def receptive_field_explorer(
+    model: SwinTransformer | None = None,
+    block_number: int = 2,
+    mode: str = "swin",
+    patch: tuple[int, int] | None = None,
+    effective: bool = True,
+) -> Explorer:
     """The exact receptive field after block k beside the model's effective field; switch shift / no shift / ViT.
 
     ``model``: any ``SwinTransformer`` (3 or 1 input channels); the narrow untrained Swin-T of ``default_model``
-    when None.
+    when None. The other arguments set the controls at the start: the block (1 = the first), the mode ("swin",
+    "wmsa" or "vit"), the ``(row, col)`` of the patch whose token is followed, and whether to show the gradient.
     """
     model = model or default_model()
     config = model.config
@@ -71,14 +78,16 @@ def receptive_field_explorer(model: SwinTransformer | None = None) -> Explorer:
             f"can see <b>{int(field.sum())}</b> of {field.size} patches"
         )
 
+    row, col = patch or (min(20, grid_h // 2), min(17, grid_w // 2))
+    modes = widgets.ToggleButtons(options=[(MODE_LABELS[m], m) for m in MODES], description="attention", style=STYLE)
+    check_offered(modes, mode)
+    modes.value = mode
     controls = {
-        "block_number": int_slider("after block", 2, 1, sum(config.depths)),
-        "mode": widgets.ToggleButtons(
-            options=[(MODE_LABELS[mode], mode) for mode in MODES], value="swin", description="attention", style=STYLE
-        ),
-        "row": int_slider("patch row", min(20, grid_h // 2), 0, grid_h - 1),
-        "col": int_slider("patch column", min(17, grid_w // 2), 0, grid_w - 1),
-        "effective": widgets.Checkbox(value=True, description="show the effective field", style=STYLE),
+        "block_number": int_slider("after block", block_number, 1, sum(config.depths)),
+        "mode": modes,
+        "row": int_slider("patch row", row, 0, grid_h - 1),
+        "col": int_slider("patch column", col, 0, grid_w - 1),
+        "effective": widgets.Checkbox(value=bool(effective), description="show the effective field", style=STYLE),
     }
     explorer = Explorer(
         controls,

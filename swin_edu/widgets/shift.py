@@ -5,13 +5,14 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from swin_edu.viz.shift import ShiftView, check_setting
-from swin_edu.widgets.controls import int_slider
+from swin_edu.widgets.controls import BELOW_M, int_slider
 from swin_edu.widgets.explorer import Explorer
 
 
-def shift_explorer() -> Explorer:
+def shift_explorer(height: int = 8, width: int = 8, window_size: int = 4, shift: int = 2) -> Explorer:
     """The map before and after ``torch.roll`` by -s, the wrapped regions A, B, C, and the roll back. The "roll
-    step" slider (and its Play button) rolls one token at a time, from 0 to s."""
+    step" slider (and its Play button) rolls one token at a time, from 0 to s. A map that is not a whole number
+    of windows is padded as the model pads it."""
 
     def show(view: ShiftView, height: int, width: int, window_size: int, shift: int, roll: int) -> str:
         grid = view.update(height, width, window_size, shift, roll)
@@ -31,13 +32,13 @@ def shift_explorer() -> Explorer:
         )
 
     controls = {
-        "height": int_slider("height H", 8, 2, 16),
-        "width": int_slider("width W", 8, 2, 16),
-        "window_size": int_slider("window M", 4, 1, 8),
-        "shift": int_slider("shift s", 2, 0, 3),
-        "roll": int_slider("roll step", 2, 0, 2),
+        "height": int_slider("height H", height, 2, 16),
+        "width": int_slider("width W", width, 2, 16),
+        "window_size": int_slider("window M", window_size, 1, 8),
+        "shift": int_slider("shift s", shift, 0, 7, limit=BELOW_M),  # narrowed by ``follow_the_shift``
+        "roll": int_slider("roll step", shift, 0, shift),
     }
-    play = widgets.Play(value=2, min=0, max=2, interval=600, tooltip="play the roll")
+    play = widgets.Play(value=shift, min=0, max=shift, interval=600, tooltip="play the roll")
     widgets.jslink((play, "value"), (controls["roll"], "value"))
     explorer = Explorer(
         controls,

@@ -18,10 +18,14 @@ from swin_edu.widgets.explorer import Explorer
 PLAY_INTERVAL_MS = 900  # a step every 0.9 s: time to read the title
 
 
-def token_journey_explorer(config: SwinConfig | None = None, photo: str = "chelsea") -> Explorer:
+def token_journey_explorer(
+    config: SwinConfig | None = None, photo: str = "chelsea", pixel: tuple[int, int] | None = None, step: int = 2
+) -> Explorer:
     """Where the token of a pixel sits at every step, what it may attend to, and how far it sees (Swin-T default).
 
-    The explorer's ``play`` is the Play control, linked to the step slider.
+    ``pixel`` ``(row, col)`` of the photo (near the bottom-right corner by default) and ``step`` (0 = the patch,
+    then every block and merging, the last = pooling) set the controls at the start. The explorer's ``play`` is
+    the Play control, linked to the step slider.
     """
     config = config or SwinConfig()
     last_step = len(journey_steps((0, 0), config)) - 1
@@ -48,10 +52,11 @@ def token_journey_explorer(config: SwinConfig | None = None, photo: str = "chels
         )
 
     size = config.img_size
+    row, col = pixel or (min(214, size - 1), min(210, size - 1))
     controls = {
-        "row": int_slider("pixel row", min(214, size - 1), 0, size - 1),
-        "col": int_slider("pixel column", min(210, size - 1), 0, size - 1),
-        "step": int_slider("step (0 = patch)", 2, 0, last_step),
+        "row": int_slider("pixel row", row, 0, size - 1),
+        "col": int_slider("pixel column", col, 0, size - 1),
+        "step": int_slider("step (0 = patch)", step, 0, last_step),
     }
     explorer = Explorer(controls, layout, lambda _config: TokenJourneyFigure(config, photo), show)
     explorer.play = widgets.Play(
