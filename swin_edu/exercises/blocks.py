@@ -155,11 +155,12 @@ def check_crossing_without_shift(answer: object) -> bool:
         "do either of them respect the window borders of stage 1?",
         "columns 6 and 7 of stage 1 lie in different windows but merge into one token; a stage-2 window covers 2x2 "
         "windows of stage 1. So the borders are crossed, but only from stage 2 on: the shift adds crossings in "
-        "every block of every stage.",
+        "every other block, within each stage.",
     ]
     praise = (
         "patch merging and the larger windows of later stages join neighbouring windows, so the whole image is "
-        "reached by stage 4 even without a shift; the shift lets information cross in every block, at full "
-        "resolution. The paper measures what that buys: +1.1 top-1 on ImageNet-1K for Swin-T (Table 4)."
+        "reached by stage 4 even without a shift; the shift lets information cross in every other block, "
+        "from stage 1 on, at full resolution. The paper measures what that buys: +1.1 top-1 on ImageNet-1K for "
+        "Swin-T (Table 4)."
     )
     return check_choice(answer, "b", options, hint, praise=praise)
