@@ -60,8 +60,8 @@ def test_blocked_pairs_accepts_the_right_matrix_in_any_form(form, capsys) -> Non
         ([[0] * 4] * 4, "nothing blocked: the mask lives in the rolled map, where window 3 holds tokens of 4 regions"),
         ([[1] * 4] * 4, "a token blocked from itself"),
         ([[0, 1, 1, 1], [0, 0, 1, 1], [1, 1, 0, 1], [1, 1, 1, 0]], "not symmetric"),
-        (WINDOW_1, "that is the mask of window 1"),
-        (WINDOW_2, "that is the mask of window 2"),
+        (WINDOW_1, "that is the mask of window 1, which holds 2 regions."),
+        (WINDOW_2, "that is the mask of window 2, which holds 2 regions."),
         ([[0, 1, 1, 1], [1, 0, 1, 0], [1, 1, 0, 1], [1, 0, 1, 0]], "2 of the 16 entries are not right"),
         ([[0, 1], [1, 0]], "has shape (2, 2), expected (4, 4)"),
         ("all but the diagonal", "should be a 4 x 4 matrix of 0 and 1"),
@@ -72,6 +72,12 @@ def test_blocked_pairs_names_the_mistake(answer, says, capsys) -> None:
     assert shift.check_blocked_pairs(answer) is False
     out = verdict(capsys)
     assert out.startswith("Not yet: ") and says in out and "Hint: " in out, out
+
+
+def test_blocked_pairs_another_windows_mask_says_how_many_regions_each_holds(capsys) -> None:
+    # split only one way (rows: two blocks, as window 2 is), though window 3 is cut both ways into 4 regions
+    assert shift.check_blocked_pairs(WINDOW_2) is False
+    assert "window 3 is the one at row 1, column 1, and it holds 4 regions." in verdict(capsys)
 
 
 def test_blocked_pairs_of_another_setting_come_from_its_labels(capsys) -> None:
@@ -210,6 +216,8 @@ def test_reverse_shift_accepts_every_right_roll(unshift, capsys) -> None:
         (lambda x, s: torch.roll(x, (s, s), (0, 1)), "rolls dims (0, 1), the batch and the rows"),
         (lambda x, s: torch.roll(x, (s, s), (2, 3)), "rolls dims (2, 3), the columns and the channels"),
         (lambda x, s: torch.roll(x, s), "rolls without dims"),
+        (lambda x, s: torch.roll(x, (s, -s), (1, 2)), "rolls the rows back but the columns further"),
+        (lambda x, s: torch.roll(x, (-s, s), (1, 2)), "rolls the columns back but the rows further"),
         (lambda x, s: torch.roll(x, s, 1), "rolls only the rows"),
         (lambda x, s: torch.roll(x, s, 2), "rolls only the columns"),
         (lambda x, s: x, "returns the map as it came"),

@@ -24,6 +24,11 @@ def window_labels(window: int, height: int, width: int, window_size: int, shift_
     return window_partition(labels, window_size)[window].flatten().int()  # (M*M,)
 
 
+def _regions(count: int) -> str:
+    """``count`` regions, in words: "1 region", "4 regions"."""
+    return f"{count} region" + "s" * (count != 1)
+
+
 @exercise_check
 def check_blocked_pairs(
     answer: object, window: int = 3, height: int = 4, width: int = 4, window_size: int = 2, shift_size: int = 1
@@ -81,10 +86,11 @@ def check_blocked_pairs(
         problem = "not symmetric: 'in different regions' goes both ways, so (i, j) and (j, i) are blocked together."
     elif any(torch.equal(mine, other) for other in blocked):
         other = next(index for index, other in enumerate(blocked) if torch.equal(mine, other))
+        theirs, ours = window_labels(other, height, width, window_size, shift_size).unique().numel(), labels.unique()
         problem = (
-            f"that is the mask of window {other}. Windows are numbered row by row over the rolled map, "
-            f"so window {window} is the one at row {window // (width // window_size)}, column "
-            f"{window % (width // window_size)}."
+            f"that is the mask of window {other}, which holds {_regions(theirs)}. Windows are numbered row by row "
+            f"over the rolled map, so window {window} is the one at row {window // (width // window_size)}, column "
+            f"{window % (width // window_size)}, and it holds {_regions(ours.numel())}."
         )
     else:
         wrong = (mine != expected).nonzero().tolist()
@@ -171,6 +177,12 @@ def _roll_mistakes(shift: int) -> dict[str, Callable[[torch.Tensor], torch.Tenso
         "rolls without dims: torch.roll then flattens the tensor and rolls it as one long vector, so every number "
         "moves s places in memory order instead of s rows and s columns. Name the dims.": (
             lambda x: torch.roll(x, shift)
+        ),
+        "rolls the rows back but the columns further (shifts (s, -s)): cyclic_shift rolled both by -s.": (
+            lambda x: torch.roll(x, (shift, -shift), (1, 2))
+        ),
+        "rolls the columns back but the rows further (shifts (-s, s)): cyclic_shift rolled both by -s.": (
+            lambda x: torch.roll(x, (-shift, shift), (1, 2))
         ),
         "rolls only the rows (dim 1): the columns are still shifted.": lambda x: torch.roll(x, shift, 1),
         "rolls only the columns (dim 2): the rows are still shifted.": lambda x: torch.roll(x, shift, 2),
