@@ -127,6 +127,8 @@ def drag(page: Page, output: Locator, label: str) -> dict:
         ("shift_explorer", "shift s"),
         ("mask_explorer", "query token"),
         ("window_explorer", "image size (px)"),
+        ("relative_position_explorer", "window M"),
+        ("relative_position_explorer", "query token"),
     ],
 )
 def test_dragging_a_slider_redraws_while_it_moves(live: NotebookPage, name: str, label: str) -> None:
@@ -164,6 +166,7 @@ def step_times(page: Page, output: Locator, label: str, keys: list[str]) -> list
         ("mask_explorer", "query token", ["ArrowRight"] * KEY_STEPS),
         ("window_explorer", "stage", ["ArrowRight"] * 3 + ["ArrowLeft"] * 3 + ["ArrowRight"] * 2),
         ("token_journey_explorer", "step (0 = patch)", ["ArrowRight"] * KEY_STEPS),
+        ("relative_position_explorer", "window M", ["ArrowRight"] * 2 + ["ArrowLeft"] * 5 + ["ArrowRight"] * 1),
     ],
 )
 def test_time_from_a_key_press_to_the_new_figure(live: NotebookPage, name: str, label: str, keys: list[str]) -> None:
