@@ -105,9 +105,10 @@ def discover_checks() -> dict[str, Callable]:
     }
 
 
-def local_head_setting() -> dict:
+def two_stage_model_and_images() -> dict:
+    """A small two-stage Swin (32 x 32, one channel, windows of 4) and two images for it."""
     model = SwinTransformer(img_size=32, in_chans=1, embed_dim=12, depths=(2, 2), num_heads=(3, 6), window_size=4)
-    return {"model": model.eval(), "images": torch.randn(2, 1, 32, 32), "stage": 0, "block": 0}
+    return {"model": model.eval(), "images": torch.randn(2, 1, 32, 32)}
 
 
 # the arguments that are not the student's answer, for checks that need them (the rest have defaults)
@@ -122,9 +123,14 @@ SETTINGS: dict[str, Callable[[], dict]] = {
     },
     "exercises.check_choice": lambda: {"right": "a", "options": {"a": "", "b": "is not it."}, "hint": "h"},
     "exercises.shift.check_masked_pairs": lambda: {"window": 1},
-    "exercises.attention_maps.check_most_local_head": local_head_setting,
+    "exercises.attention_maps.check_distance_growth": two_stage_model_and_images,
 }  # fmt: skip
 CHECKS = discover_checks()
+
+
+def test_settings_name_only_checks_that_exist() -> None:
+    stale = sorted(set(SETTINGS) - set(CHECKS))
+    assert not stale, f"SETTINGS names checks that are gone: {stale}"
 
 
 def raises(*args):
