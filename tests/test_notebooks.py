@@ -348,11 +348,13 @@ GUIDE_SECTIONS = (
 
 def test_the_lecturers_guide_has_a_page_per_notebook(notebook_path: Path) -> None:
     """docs/lecturers/README.md links the notebook's page; the page has the guide's sections, in order."""
-    assert f"]({notebook_path.stem}.md)" in (GUIDE / "README.md").read_text(), "docs/lecturers/README.md links it"
+    links = re.findall(rf"\[([^\]]+)\]\({notebook_path.stem}\.md\)", (GUIDE / "README.md").read_text())
+    assert len(links) == 1, f"docs/lecturers/README.md links {notebook_path.stem}.md once, found {len(links)}"
     page = GUIDE / f"{notebook_path.stem}.md"
     assert page.is_file(), f"{page.relative_to(ROOT)}: the lecturer's guide page of {notebook_path.name}"
     text = page.read_text()
     assert text.startswith(f"# {notebook_number(notebook_path)}: "), f"{page.name} starts '# NN: title'"
+    assert links[0] == text.splitlines()[0][2:], f"the index names the page by its title, {text.splitlines()[0]!r}"
     headings = [line for line in text.splitlines() if line.startswith("## ")]
     assert [heading for heading in headings if heading in GUIDE_SECTIONS] == list(GUIDE_SECTIONS), (
         f"{page.name}: the sections {GUIDE_SECTIONS}, in this order; found {headings}"
