@@ -35,8 +35,13 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 # cores): 00 51 s, 03 56 s, 04 85 s, 09 over 200 s; three submissions of each autograde in about 130 s
 AUTOGRADED = ("00_overview", "03_relative_position")
 STUDENTS = ("instructor", "blank", "one_wrong")
-# nbgrader starts `alembic` when it creates a gradebook, and kernels: both from this environment
-ENVIRONMENT = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+# nbgrader starts `alembic` when it creates a gradebook, and kernels: both from this environment; the kernels run
+# the notebooks in their quick setting (notebooks/README.md)
+ENVIRONMENT = {
+    **os.environ,
+    "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    "SWIN_EDU_QUICK": "1",
+}
 
 
 @pytest.fixture(scope="module")
