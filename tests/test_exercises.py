@@ -277,6 +277,7 @@ def test_grade_is_silent_does_not_count_a_try_and_raises_when_wrong(capsys: pyte
     "answer, says",
     [
         ("b", 'Not yet: "b" rolls the wrong way.'),
+        ("(b)", 'Not yet: "b" rolls the wrong way.'),  # the brackets of "(b)" in the question are forgiven
         (" A ", "Correct: the roll moves the top-left corner to the bottom right."),
         ("d", 'Not yet: "d" is not one of the choices "a", "b", "c".'),
         (2, "should be one letter"),

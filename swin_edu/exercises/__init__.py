@@ -123,7 +123,7 @@ def check_number(
 def check_choice(
     answer: object, right: str, options: dict[str, str], hint: str | Sequence[str], praise: str = ""
 ) -> bool:
-    """Check a multiple-choice answer: one letter of ``options`` (any case, surrounding spaces ignored).
+    """Check a multiple-choice answer: one letter of ``options`` (any case; spaces and brackets around it ignored).
 
     ``options`` maps each letter to what choosing it means when it is wrong (the mistake behind it), so a wrong
     choice is answered with its own diagnosis; ``right`` is the right letter.
@@ -133,7 +133,7 @@ def check_choice(
         return waiting()
     if not isinstance(answer, str):
         return report(False, f"the answer should be one letter ({letters}), got {type(answer).__name__}.", hint)
-    choice = answer.strip().lower()
+    choice = answer.strip().strip("()[].:'\" ").lower()  # "b", " B ", "(b)", "b)" all mean b
     if choice not in options:
         return report(False, f'"{_short(answer)[1:-1]}" is not one of the choices {letters}.', hint)
     if choice == right:
