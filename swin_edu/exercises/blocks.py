@@ -70,7 +70,10 @@ def check_stage_shapes_swin_b_384(answer: object) -> bool:
     expected = swin_b_384_stage_shapes()
     sides, channels = [h for h, _, _ in expected], [c for _, _, c in expected]
     mistakes = {
-        _scaled(sides, [96, 192, 384, 768]): "these are Swin-T's channels: Swin-B is wider (Table 1 of the paper).",
+        _scaled(sides, [96, 192, 384, 768]): (
+            "these are Swin-T's channels: Swin-B is wider, C = 128 after the patch embedding (section 3.3 of the "
+            "paper)."
+        ),
         _scaled([56, 28, 14, 7], channels): "these are the sides at 224 x 224: the image here is 384 x 384.",
         _scaled([side // 4 for side in sides], channels): "a patch of Swin is 4 x 4 pixels, not 16 x 16 as in ViT.",
         _scaled(sides, [channels[0]] * 4): "the channels stay the same in your list: patch merging changes them.",
@@ -89,7 +92,7 @@ def check_stage_shapes_swin_b_384(answer: object) -> bool:
     }
     hint = [
         "start from the patch embedding: how many pixels wide is one patch, and how many channels does Swin-B "
-        "give each token (Table 1)?",
+        "give each token (the question says)?",
         "stage 1 has 384 / 4 = 96 tokens a side with C = 128 channels; each patch merging halves the side and "
         "doubles the channels.",
         "(96, 96, 128), then halve the side and double C three times: (48, 48, 256), (24, 24, 512), (12, 12, 1024).",
