@@ -254,7 +254,9 @@ def test_grade_ids_are_unique_and_every_tagged_cell_is_in_an_exercise(notebook_p
     for tag in TAG_ORDER:
         tagged = [cell for cell in notebook.cells if tag in cell.metadata.get("tags", [])]
         in_exercises = [cell for exercise in exercises(notebook) for cell in exercise.tagged(tag)]
-        assert len(tagged) == len(in_exercises), f"a cell tagged '{tag}' lies outside every exercise"
+        assert len(tagged) == len(in_exercises), (
+            f"a cell tagged '{tag}' lies outside every exercise (one runs from its heading to the next heading)"
+        )
     with_nbgrader = sum("nbgrader" in cell.metadata for cell in notebook.cells)
     assert with_nbgrader == 2 * len(exercises(notebook)), "nbgrader metadata only on solution and grading cells"
 
