@@ -90,6 +90,19 @@ def _short(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def named_mistakes(expected: float, candidates: list[tuple[float, str]]) -> dict[float, str]:
+    """``{wrong answer: the mistake}`` for :func:`check_number`, from candidates in order of priority.
+
+    Where two mistakes give the same number, the first one names it; a candidate equal to the right answer (a
+    mistake that happens to give it for these settings) is left out.
+    """
+    mistakes: dict[float, str] = {}
+    for wrong, mistake in candidates:
+        if wrong != expected:
+            mistakes.setdefault(wrong, mistake)
+    return mistakes
+
+
 def check_number(
     answer: object,
     expected: float,

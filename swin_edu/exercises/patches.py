@@ -10,6 +10,7 @@ from swin_edu.exercises import (
     check_choice,
     check_number,
     exercise_check,
+    named_mistakes,
 )
 from swin_edu.patches import PatchEmbed
 
@@ -20,15 +21,6 @@ def token_grid(img_size: int, patch_size: int, in_chans: int = 3, embed_dim: int
         embed = PatchEmbed(patch_size=patch_size, in_chans=in_chans, embed_dim=embed_dim)
         tokens = embed(torch.zeros(1, in_chans, img_size, img_size))  # (1, H/P, W/P, C)
     return tokens.shape[1], tokens.shape[2]
-
-
-def named_mistakes(expected: float, candidates: list[tuple[float, str]]) -> dict[float, str]:
-    """``{wrong answer: the mistake}`` from candidates in order of priority, leaving out the right answer."""
-    mistakes: dict[float, str] = {}
-    for wrong, mistake in candidates:
-        if wrong != expected:
-            mistakes.setdefault(wrong, mistake)
-    return mistakes
 
 
 @exercise_check

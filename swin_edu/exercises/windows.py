@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 
 from swin_edu.complexity import msa_cost
-from swin_edu.exercises import check_choice, check_number, exercise_check
-from swin_edu.exercises.patches import named_mistakes
+from swin_edu.exercises import check_choice, check_number, exercise_check, named_mistakes
 from swin_edu.windows import window_partition
 
 # the four tokens of notebook 02's exercise: which one shares a window with the query (20, 30)?
