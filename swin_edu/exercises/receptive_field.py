@@ -104,8 +104,8 @@ TRAINING_OPTIONS = {
     "window or merging connects them. The gradient through a missing connection is zero for any weights.",
     "b": "",
     "c": "treats a small attention weight as a missing connection. The exact field lists the patches that *can* "
-    "change the token; softmax never gives exactly 0 (only the mask's -100 comes close), so a small weight is "
-    "still a connection.",
+    "change the token; softmax gives every open pair of a window a weight above zero (only the mask's -100 pushes "
+    "a pair down to about e^-100), so a small weight is still a connection.",
     "d": "treats the effective field as fixed, but it is a gradient, and the gradient depends on the weights. "
     "Luo et al. saw it grow during the training of CNNs.",
 }

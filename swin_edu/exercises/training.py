@@ -71,7 +71,8 @@ def check_learning_rate_too_high(answer: object) -> bool:
     ]
     praise = (
         "too large steps early on wrecked the model: it ends predicting about the same for every image (loss "
-        "ln 10, chance accuracy). The learning rate is the first thing to suspect when a loss stalls at ln K."
+        "ln 10, chance accuracy). A loss stuck at ln K with chance accuracy is the mark of a model that stopped "
+        "telling the classes apart; a learning rate far too high is one way to get there."
     )
     return check_choice(answer, "b", LEARNING_RATE_OPTIONS, hints, praise)
 
