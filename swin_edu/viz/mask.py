@@ -190,7 +190,7 @@ class MaskView:
         padded = (
             f", padded to {padded_height}x{padded_width}" if (height, width) != (padded_height, padded_width) else ""
         )
-        self.labels_title.set(f"Regions after the shift ({shift_note})\n{height}x{width}{padded}, window {side}")
+        self.labels_title.set(f"Regions after the shift ({shift_note})\n{height}x{width}{padded}, window M = {side}")
 
         tokens = side * side
         for index, number in enumerate(shown_windows(windows_total, window)):

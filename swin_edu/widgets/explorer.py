@@ -101,7 +101,11 @@ class Explorer(widgets.VBox):
         row = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
         super().__init__([row, self.readout, self.image])
         self.redraw()
-        gc.collect()  # see ``_rest``
+        # Python's full garbage collection walks every object of the kernel (140 ms here beside an explorer, more
+        # beside a model), and comes when the objects that survived the last one have grown by a quarter. Building
+        # an explorer makes many: collect now, or the collection falls in the middle of the first drag. (Not when
+        # the controls rest: measured in chromium, the next key press then waits for it.)
+        gc.collect()
 
     def values(self) -> dict:
         """The current setting of every control, by name."""
@@ -133,7 +137,7 @@ class Explorer(widgets.VBox):
             for setting in settings:
                 self._frame(setting)
         self._frame(self.values())  # the figure shows the current setting again
-        gc.collect()
+        gc.collect()  # as after building (see ``__init__``)
 
     def _frame(self, settings: dict) -> tuple[bytes, str, Blitter]:
         """PNG, readout and blitter of a setting: its view updated, the PNG remembered or drawn by blitting."""
@@ -181,10 +185,6 @@ class Explorer(widgets.VBox):
         self._rest_timer = loop.call_later(REST_SECONDS, self._rest)
 
     def _rest(self) -> None:
-        # Python's full garbage collection walks every object of the kernel (140 ms here with an explorer, more
-        # beside a model): run it now, while nothing moves, and not in the middle of a drag, where it would come
-        # when the objects surviving since the last one have grown by a quarter (a building explorer makes many)
-        gc.collect()
         self.resting, self._rest_timer = True, None
         if self._redraw_at_rest:
             self._redraw_at_rest = False
