@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import torch
+
 from swin_edu.exercises import check_choice, check_number, exercise_check, report, run_answer, waiting
 from swin_edu.model import SwinTransformer
 from swin_edu.recipe import parameter_groups
@@ -78,8 +80,15 @@ def check_learning_rate_too_high(answer: object) -> bool:
 
 
 def small_swin() -> SwinTransformer:
-    """A small Swin with every kind of parameter: embedding, norms, projections, biases, bias tables."""
-    return SwinTransformer(embed_dim=12, depths=(2, 2), num_heads=(1, 2), window_size=4, img_size=32, num_classes=10)
+    """A small Swin with every kind of parameter: embedding, norms, projections, biases, bias tables.
+
+    Its weights come from seed 0 without touching the caller's random state (``torch.random.fork_rng``).
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return SwinTransformer(
+            embed_dim=12, depths=(2, 2), num_heads=(1, 2), window_size=4, img_size=32, num_classes=10
+        )
 
 
 def kind_of_parameter(name: str, ndim: int) -> str:
