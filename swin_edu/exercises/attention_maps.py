@@ -82,8 +82,8 @@ def check_distance_growth(answer: object, model: SwinTransformer, images: torch.
         f'{measured}: option "{right}".',
     ]
     praise = (
-        f"{measured}. The window keeps its size in tokens while patch merging doubles a token's side, so the reach "
-        "in pixels doubles with every stage whether or not the heads learn anything."
+        f"{measured}. The window keeps its size in tokens while patch merging doubles a token's side, so even "
+        "uniform attention reaches twice as far in pixels with every stage: the growth is built in, not learned."
     )
     return check_choice(answer, right, options, hints, praise=praise)
 
