@@ -290,3 +290,12 @@ def test_a_choice_gets_the_diagnosis_of_the_option_chosen(answer, says, capsys: 
     correct = exercises.check_choice(answer, "a", options, "h", praise=praise)
     assert correct is (says.startswith("Correct"))
     assert says in capsys.readouterr().out
+
+
+def test_an_answer_equal_to_a_setting_is_still_the_same_exercise(capsys: pytest.CaptureFixture) -> None:
+    """Small ints are one object in CPython: an answer of 1 must not hide the setting window=1 (R3's case)."""
+    for answer in (7, 1):  # the second answer is the same object as the setting window=1
+        check_count_of_pairs(answer, window=1)
+    assert " Stronger hint: " in capsys.readouterr().out.splitlines()[-1]
+    check_count_of_pairs(answer=5, window=1)  # the answer by keyword: still the same exercise
+    assert " The way there: " in capsys.readouterr().out

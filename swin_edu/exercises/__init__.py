@@ -16,15 +16,15 @@ Every check is marked with :func:`exercise_check`, which handles the blank answe
 nbgrader's grading cells call :func:`grade`: the same check, silent, raising when the answer is not right.
 
 Modules:
-    patches         notebooks 00 and 01: token counts, patch partition as a linear layer
-    windows         notebooks 00 and 02: windows, window reverse, attention cost
-    position        notebook 03: the relative position index and bias table
-    shift           notebook 04: cyclic shift, regions and the attention mask
-    blocks          notebook 05: patch merging, stage shapes
-    model           notebooks 06 and 07: parameters, feature pyramid, padded maps, a change of window
+    patches         notebooks 00 and 01: token counts and grids, the flatten order, the rank of the embedding
+    windows         notebooks 00 and 02: windows per stage, global against window cost, window order, the scale
+    position        notebook 03: the offsets a query uses, the index multiplier, colliding offsets
+    shift           notebook 04: the mask of issue #38, masked pairs, attention without the mask, the unshift
+    blocks          notebook 05: stage shapes, the merge order, crossing windows without the shift
+    model           notebooks 06 and 07: parameters, load errors, padded maps, bias tables for a new window
     receptive_field notebook 08: how far a token sees
-    training        notebook 09: the training recipe
-    training_run    notebook 10: reading a confusion matrix
+    training        notebook 09: weight decay, a learning rate too high, the label-smoothing floor
+    training_run    notebook 10: a confusion matrix, train mode at evaluation, chance
     experiments     notebook 11: what each piece buys
     attention_maps  notebook 12: what a trained Swin attends to
 """

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import inspect
 import io
 from collections.abc import Callable, Sequence
 
@@ -31,13 +32,15 @@ def exercise_check(check: Callable[..., bool]) -> Callable[..., bool]:
     make its hint stronger on the next wrong try.
     """
 
+    answer_name = next(iter(inspect.signature(check).parameters))  # the first parameter is the answer
+
     @functools.wraps(check)
     def checked(*args, **kwargs) -> bool:
-        answer = args[0] if args else next(iter(kwargs.values()), None)
+        answer = args[0] if args else kwargs.get(answer_name)
         if answer is None:
             return waiting()
-        settings = repr((args[1:], sorted((name, value) for name, value in kwargs.items() if value is not answer)))
-        token = _current_exercise.set((check.__qualname__, settings))
+        settings = {name: value for name, value in kwargs.items() if name != answer_name}
+        token = _current_exercise.set((check.__qualname__, repr((args[1:], sorted(settings.items())))))
         try:
             return check(*args, **kwargs)
         finally:
