@@ -8,6 +8,7 @@ from einops import rearrange
 
 from swin_edu.exercises import forget_tries
 from swin_edu.exercises.patches import check_embedding_rank, check_flatten_order, check_num_tokens, check_token_grid
+from swin_edu.images import sample_photo
 
 
 @pytest.fixture(autouse=True)
@@ -78,6 +79,8 @@ def test_the_flatten_order_really_breaks_a_convolutions_weights():
         (384 * 384, "that counts pixels"),
         (3 * 384 * 384, "every number of the image"),
         (768, "the length of one patch"),
+        (577, "ViT's class token"),
+        (28 * 28, "the window explorer pads"),  # the explorer's readout at 384 px, patch 16: 24x24 padded to 28x28
         (576.5, "a count is a whole number"),
     ],
 )
@@ -117,6 +120,15 @@ def test_flatten_order_diagnoses_each_wrong_choice(capsys, wrong, says):
 def test_embedding_rank_names_the_mistake(capsys, wrong, says):
     assert check_embedding_rank(wrong) is False
     assert says in verdict(capsys)
+
+
+def test_the_photos_patches_span_all_48_directions_and_a_float32_rank_is_named(capsys):
+    """Hint 3 says the photo's 3136 patches fill all 48 directions (in float64); a lower float32 rank is named."""
+    patches = rearrange(sample_photo(), "c (h p1) (w p2) -> (h w) (c p1 p2)", p1=4, p2=4)  # (3136, 48)
+    assert int(torch.linalg.matrix_rank(patches.double())) == 48
+    assert check_embedding_rank(45) is False
+    out = verdict(capsys)
+    assert "float32 rank" in out and "48" not in out.split("Hint:")[0], out  # names the cause, not the answer
 
 
 # hints escalate: a nudge first, the way there last; a blank answer is waited for and not counted

@@ -28,11 +28,15 @@ def check_num_tokens(answer: object, img_size: int = 224, patch_size: int = 4) -
     """How many tokens (patches) does an ``img_size`` x ``img_size`` image give with P x P patches?"""
     rows, columns = token_grid(img_size, patch_size)
     expected = rows * columns
+    padded = -(-rows // 7) * 7  # the side the window explorer pads the map to, for 7 x 7 windows
     these = f"these are {patch_size} x {patch_size}"
     mistakes = named_mistakes(
         expected,
         [
             (rows, f"that is the number of patches along one side; the grid has {rows} rows of them."),
+            (expected + 1, f"that adds ViT's class token; the question counts patches: {rows} x {columns} of them."),
+            (padded**2, f"that is the {padded} x {padded} map the window explorer pads for Swin's 7 x 7 windows; "
+             f"ViT has no windows and pads nothing: count the {rows} x {columns} patches."),
             ((img_size // 4) ** 2, f"that is the count for Swin's 4 x 4 patches; {these}."),
             ((img_size // 16) ** 2, f"that is the count for ViT's 16 x 16 patches; {these}."),
             ((224 // patch_size) ** 2, f"that is the count for a 224 x 224 image, not {img_size} x {img_size}."),
@@ -96,7 +100,8 @@ def check_flatten_order(answer: object) -> bool:
         "a": "",
         "b": "would mean numbers went missing or came twice, but the cell printed that every patch holds the same "
         "48 numbers in both orders: a rearrange only reorders.",
-        "c": "would give differences in the 6th or 7th digit; the printed difference is as large as the outputs.",
+        "c": "would give differences in the 6th or 7th digit; the printed difference is in the first decimal place, "
+        "a sizeable part of the largest output.",
         "d": "is not so: a linear layer trained from scratch on (p1 p2 c) patches learns the same weights with its "
         "48 columns permuted, and works exactly as well. Only weights made for one order need that order.",
     }
@@ -135,6 +140,12 @@ def check_embedding_rank(answer: object, patch_size: int = 4, in_chans: int = 3,
             (length + 1, "that counts the bias as one more direction; the question leaves the bias out."),
             (in_chans, f"that counts the colour channels; a patch holds {length} numbers."),
             (patch_size**2, f"that counts the pixels of a patch; each has {in_chans} colours."),
+        ]
+        + [
+            (rank, "that looks like a float32 rank: torch.linalg.matrix_rank in float32 counts directions smaller "
+             "than its rounding tolerance as zero, and a photo has some faint ones. Compute in float64, or reason it "
+             "out: in which subspace do all the tokens lie?")
+            for rank in range(length - 8, length)
         ],
     )  # fmt: skip
     hints = [
