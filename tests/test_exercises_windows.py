@@ -78,7 +78,7 @@ def test_global_growth_numbers_are_formula_1():
 
 def test_the_only_candidate_in_the_querys_window_by_brute_force(capsys):
     labels = torch.zeros(1, 56, 56, 1)
-    labels[0, 20, 30] = 1  # the query
+    labels[0, 35, 13] = 1  # the query
     query_window = window_partition(labels, 7)[..., 0].flatten(1).sum(1).argmax()
     marked = []
     for letter, (row, col) in CANDIDATE_TOKENS.items():
@@ -136,9 +136,9 @@ def test_num_windows_names_the_mistake(capsys, wrong, says):
         (check_window_order, "b", "it is upright"),
         (check_window_order, "c", "the same way every time"),
         (check_window_order, "d", "cannot know the order"),
-        (check_same_window, "a", "(20, 27) lies in the window of rows 14-20, columns 21-27"),
-        (check_same_window, "c", "(21, 30) lies in the window of rows 21-27, columns 28-34"),
-        (check_same_window, "d", "(20, 35) lies in the window of rows 14-20, columns 35-41"),
+        (check_same_window, "a", "(35, 14) lies in the window of rows 35-41, columns 14-20"),
+        (check_same_window, "c", "(34, 13) lies in the window of rows 28-34, columns 7-13"),
+        (check_same_window, "d", "(37, 15) lies in the window of rows 35-41, columns 14-20"),
         (check_attention_scale, "a", "when they are multiplied"),
         (check_attention_scale, "c", "weighted mean of the values"),
         (check_attention_scale, "d", "49 keys"),

@@ -8,8 +8,9 @@ from swin_edu.complexity import msa_cost
 from swin_edu.exercises import check_choice, check_number, exercise_check, named_mistakes
 from swin_edu.windows import window_partition
 
-# the four tokens of notebook 02's exercise: which one shares a window with the query (20, 30)?
-CANDIDATE_TOKENS = {"a": (20, 27), "b": (14, 34), "c": (21, 30), "d": (20, 35)}
+# the four tokens of notebook 02's exercise: which one shares a window with the query (35, 13), the top-right
+# corner of the window of rows 35-41, columns 7-13? (Not (20, 30): the notebook prints that token's window.)
+CANDIDATE_TOKENS = {"a": (35, 14), "b": (41, 7), "c": (34, 13), "d": (37, 15)}
 
 
 @exercise_check
@@ -132,7 +133,7 @@ def check_window_order(answer: object) -> bool:
 
 @exercise_check
 def check_same_window(
-    answer: object, query: tuple[int, int] = (20, 30), window_size: int = 7, height: int = 56, width: int = 56
+    answer: object, query: tuple[int, int] = (35, 13), window_size: int = 7, height: int = 56, width: int = 56
 ) -> bool:
     """Which of ``CANDIDATE_TOKENS`` can change the W-MSA output at the query token of an H x W map?"""
     numbers = torch.arange(height * width).reshape(1, height, width, 1)  # every token labelled by its number
