@@ -159,6 +159,23 @@ def test_relative_position_figure_shows_the_layers_own_tables():
         plot_relative_position(attention, query=49)
 
 
+def test_relative_position_colour_bars_follow_the_table():
+    """The bias panels span +-(largest |bias| of the table) and the bar's numbers sit at their values in it."""
+    attention = random_attention(3)
+    figure = plot_relative_position(attention, query=4)
+    bias = relative_position_bias(attention.relative_position_bias_table, attention.relative_position_index).detach()
+    limit = float(bias.abs().max())
+    heads = [ax for ax in figure.axes if ax.get_title().startswith("head")]
+    assert all(ax.images[0].get_clim() == (-limit, limit) for ax in heads)
+    bar = next(ax for ax in figure.axes if ax.get_label() == "<colorbar>" and ax.get_ylabel().startswith("bias"))
+    numbers = next(c for c in bar.collections if isinstance(c, PathCollection))
+    heights = numbers.get_offsets()[:, 1]  # on the bar: 0 at -limit, 1 at +limit
+    assert len(heights) >= 3 and ((0 <= heights) & (heights <= 1)).all()
+    assert np.isclose(heights, 0.5).any()  # zero bias sits in the middle
+    index_image = figure.axes[1].images[0]
+    assert index_image.get_clim() == (0, 24)  # rows of the 5x5 offsets table
+
+
 def test_receptive_field_figure_shows_the_exact_field(tiny_model):
     figure = plot_receptive_field(3, (5, 9), "swin", tiny_model)
     field = receptive_field((2, 4), 1, 0, tiny_model.config).numpy()  # block 3 = stage 2, block 1
