@@ -61,6 +61,7 @@ def test_corner_and_inner_are_what_a_real_model_sees():
     [
         ((196, 196), "corner = 196 counts four windows"),  # the mask forgotten
         ((9, 196), "corner = 9 is the 3 x 3 region"),  # block 1 forgotten
+        ((9, 49), "what block 2 alone lets each token attend to"),  # block 1 forgotten for both tokens
         ((49, 49), "inner = 49 is one window, as if the windows never shifted"),
         ((196, 49), "the two numbers are swapped"),
         ((49, 100), "inner = 100 is not right"),

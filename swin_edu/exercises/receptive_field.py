@@ -22,8 +22,8 @@ def check_corner_and_inner(fields: object) -> bool:
     """Exercise 1: ``(corner, inner)``, the field sizes after the first two blocks of Swin-T of the tokens at
     patches (0, 0) and (3, 3).
 
-    Known mistakes are named: a field of one window (no shift), of one 3 x 3 region (block 1 forgotten), of four
-    windows at the corner (the mask forgotten), and the two numbers swapped.
+    Known mistakes are named: a field of one window (no shift), of one 3 x 3 region (block 1 forgotten), both
+    fields of block 2 alone (9, 49), four windows at the corner (the mask forgotten), and the two numbers swapped.
     """
     hints = [
         "walk back from the token: first through block 2 (shifted windows, with the mask), then through block 1 "
@@ -54,6 +54,12 @@ def check_corner_and_inner(fields: object) -> bool:
         )
     if values == {"corner": expected["inner"], "inner": expected["corner"]}:
         return report(False, "the two numbers are swapped: the first is the corner (0, 0).", hints)
+    if values == {"corner": 9, "inner": window}:
+        mistake = (
+            f"(9, {window}) is what block 2 alone lets each token attend to (the corner's 3 x 3 region, the inner "
+            "token's shifted window); block 1 comes before it and spreads every one of those tokens over its window."
+        )
+        return report(False, mistake, hints)
     if values["inner"] == window:
         mistake = f"inner = {window} is one window, as if the windows never shifted: that is the field after block 1."
         return report(False, mistake, hints)
