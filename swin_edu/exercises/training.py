@@ -36,6 +36,12 @@ def check_smoothing_floor(answer: object) -> bool:
         0.1: "that is the smoothing, the share of the target spread over the classes, not a loss.",
         math.log(10): "that is ln 10, the loss of a uniform guess (1/10 for every class); a model can do better than "
         "that by giving the right class more.",
+        -(0.9 * math.log(0.9) + 0.1 * math.log(0.1 / 9)): "that spreads the 0.1 over the nine other classes only "
+        "(0.9 and 0.1/9); PyTorch's label_smoothing spreads it over all 10, the right class included (0.91 and 0.01).",
+        -9 * 0.01 * math.log(0.01): "only the nine other classes' terms; the right class's target of 0.91 adds its "
+        "own, -0.91 * ln 0.91.",
+        smoothing_floor(0.1, 10) / math.log(2): "that is the right entropy in bits (log base 2); the loss is in nats, "
+        "natural logarithms.",
     }
     return check_number(
         answer,
@@ -110,8 +116,8 @@ def check_no_decay(function: object) -> bool:
     function that exempts everything or nothing is told so.
     """
     hints = [
-        "weight decay is meant for the weights that mix inputs. Look at each parameter's name and its "
-        "parameter.ndim: which ones are vectors, and which matrix is not a projection?",
+        "weight decay pulls a parameter towards zero at every step. For each kind of parameter (a projection's "
+        "weight, a LayerNorm's gain, a bias, a relative position bias table): what would zero mean for it?",
         "norm gains and all biases are vectors (ndim 1); the relative position bias tables are matrices, "
         "((2M-1)^2, heads), that store where each head looks, not how it mixes inputs.",
         "return parameter.ndim <= 1 or name.endswith('relative_position_bias_table').",
