@@ -57,7 +57,7 @@ def test_shift_prediction_is_checked_against_the_stored_results(capsys) -> None:
     "answer, says",
     [
         ("b", "the second one uses the same windows as the first"),
-        ("c", "nothing holds both marks"),
+        ("c", "nothing holds both marks, so the colours are never compared"),
     ],
 )
 def test_shift_prediction_names_each_wrong_option(answer, says, capsys) -> None:
@@ -124,6 +124,8 @@ def test_wrapped_partners_accepts_the_twelve_in_any_form(form, capsys) -> None:
         ({(6, 6), (6, 7), (7, 6), (7, 7)}, "tokens that wrapped along one axis only count too"),
         (WRAPPED - {(0, 7)}, "1 missing (e.g. [(0, 7)])."),
         (WRAPPED | {(3, 3)}, "1 that do not belong (e.g. [(3, 3)])."),
+        # the same twelve read off the rolled map (rolled row r holds original row r + 2): rows and columns 4..7
+        ({(r, c) for r in (4, 5, 6, 7) for c in (4, 5, 6, 7) if r < 6 or c < 6}, "at their places in the rolled map"),
         ("7,7", "give a set of (row, col) pairs"),
     ],
 )
@@ -160,7 +162,7 @@ def test_small_data_diagnoses_with_parameter_counts_computed_here(capsys) -> Non
     # the CNN counted by hand: conv 1x16x3x3 + 16, conv 16x32x3x3 + 32, linear 32*4*4 x 10 + 10
     assert sum(p.numel() for p in small_cnn(16).parameters()) == 160 + 4640 + 5130
     assert experiments.check_small_data("d") is False
-    assert "the CNN's 9,930" in verdict(capsys)
+    assert "the CNN's 9,930, and the smaller model wins" in verdict(capsys)
     for answer, says in [("b", "chance 10%"), ("c", "random shifts of up to one pixel took the Swin from 85.7%")]:
         assert experiments.check_small_data(answer) is False
         assert says in verdict(capsys)

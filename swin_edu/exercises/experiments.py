@@ -44,8 +44,10 @@ def check_shift_prediction(answer: object, results: dict | None = None) -> bool:
             "the first code cell showed) a window's output depends on its own pixels only."
         ),
         "c": (
-            "scoring well above chance needs the two colours compared somewhere, and without the shift nothing "
-            "holds both marks; a finite sample can only tilt a sum of per-window terms a little off 50%."
+            "without the shift nothing holds both marks, so the colours are never compared; the logit is a sum of "
+            "one term per window. Such a sum can beat chance only with a rule on each colour alone (calling 'same' "
+            "when both colours lie in a chosen half of them scores 2/3), and the loss it is trained on favours no "
+            "colour over another (section 'Why wmsa cannot learn it')."
         ),
     }
     right = wmsa_outcome(wmsa["accuracy"])
@@ -129,10 +131,16 @@ def check_wrapped_partners(answer: object, height: int = 8, width: int = 8, wind
     try:
         given = {(int(r), int(c)) for r, c in answer}
     except (TypeError, ValueError):
-        return report(False, "give a set of (row, col) pairs, e.g. {(7, 0), (7, 1)}.", hints)
+        return report(False, "give a set of (row, col) pairs, e.g. {(2, 3), (5, 4)}.", hints)
     if given == expected:
         return report(True, praise=f"{len(expected)} tokens from the opposite borders: the mask keeps them apart.")
-    if given & near:
+    unrolled = {((r + shift_size) % height, (c + shift_size) % width) for r, c in given}
+    if unrolled == expected:
+        mistake = (
+            "these are the right tokens, but at their places in the rolled map; give where they sit in the "
+            "unshifted map (before the roll)."
+        )
+    elif given & near:
         mistake = (
             f"{sorted(given & near)[:3]} are (0, 0) itself or its neighbours in the image: they rolled round the "
             "border together with it, so the mask leaves them alone."
@@ -183,7 +191,8 @@ def check_small_data(answer: object, results: dict | None = None) -> bool:
         ),
         "d": (
             f"does not fit: the Swin has {swin_parameters:,} parameters, {swin_parameters / cnn_parameters:.0f} "
-            f"times the CNN's {cnn_parameters:,}. Size is not what it lacks."
+            f"times the CNN's {cnn_parameters:,}, and the smaller model wins; a lack of parameters does not explain "
+            "the gap (a larger Swin was not tried here)."
         ),
     }
     hints = [
