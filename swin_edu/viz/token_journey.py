@@ -21,7 +21,7 @@ from matplotlib.patches import Rectangle
 from swin_edu.images import sample_photo_array
 from swin_edu.model import SwinConfig
 from swin_edu.token_journey import JourneyStep, journey_steps
-from swin_edu.viz.style import CATEGORY_CMAP, OKABE_ITO, log_axis, new_figure
+from swin_edu.viz.style import CATEGORY_CMAP, OKABE_ITO, GlyphTitle, log_axis, new_figure, set_text_glyphs, text_glyphs
 
 VIEW_WINDOWS = 3  # the map panel shows at most 3 x 3 windows around the token (a 56x56 map is too fine to read)
 
@@ -37,7 +37,10 @@ class TokenJourneyFigure:
         self.figure = figure = new_figure(12.0, 4.5)
         self.photo_ax, self.map_ax, self.growth_ax = figure.subplots(1, 3, width_ratios=[1, 1, 1.2])
         figure.subplots_adjust(left=0.03, right=0.98, bottom=0.24, top=0.8, wspace=0.22)
-        self.title = figure.suptitle("", fontsize=11)
+        self.title = figure.suptitle("", fontsize=11)  # holds the text; drawn as glyph outlines (fast to change)
+        self.title.set_visible(False)
+        self.title_glyphs = text_glyphs(self.photo_ax, np.zeros((0, 2)), [], 11, offset_transform=figure.transFigure)
+        self.title_glyphs.set_clip_on(False)
 
         ax = self.photo_ax  # in image pixels
         ax.imshow(sample_photo_array(size, photo), interpolation="nearest")
@@ -93,20 +96,10 @@ class TokenJourneyFigure:
         self.window_box = ax.add_patch(
             Rectangle((0, 0), 1, 1, fill=False, edgecolor="black", linewidth=3, linestyle="--", label="its window")
         )
-        self.region_names = [
-            ax.text(
-                0,
-                0,
-                "",
-                ha="center",
-                va="center",
-                fontsize=9,
-                fontweight="bold",
-                zorder=4,
-                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.8},
-            )
-            for _ in range(9)
-        ]
+        # the regions of its window, named where they lie: labels on white squares, as glyph outlines
+        self.region_marks = ax.scatter([], [], s=160, marker="s", c="white", edgecolors="none", alpha=0.8, zorder=4)
+        self.region_names = text_glyphs(ax, np.zeros((0, 2)), [], fontsize=9)
+        self.region_names.set_zorder(5)
         (self.open_marks,) = ax.plot([], [], "o", markerfacecolor="white", markeredgecolor="black", label="may attend")
         (self.blocked_marks,) = ax.plot(
             [], [], "x", color="black", markeredgewidth=1.5, label="blocked by the mask (-100)"
@@ -116,6 +109,7 @@ class TokenJourneyFigure:
         )
         ax.set_xticks([])  # no ticks: the title gives the rows and columns shown (tick labels would cost most of a
         ax.set_yticks([])  # frame to lay out again at every step)
+        self.map_title = GlyphTitle(ax)
         handles = [self.window_box, self.token_marker, self.open_marks, self.blocked_marks]
         box = ax.get_position()  # a figure legend under the panel: it never changes, so it is cached with the rest
         figure.legend(
@@ -139,16 +133,10 @@ class TokenJourneyFigure:
         ax.set_ylim(0.7, grid[0] * grid[1] * 1.6)
         ax.set_ylabel("patches in the receptive field")
         ax.set_title("How the receptive field grows, step by step", fontsize=10)
-        self.growth_text = ax.text(  # right, above the legend: the curve is high there or low further left
-            0.97,
-            0.38,
-            "",
-            transform=ax.transAxes,
-            ha="right",
-            va="center",
-            fontsize=10,
-            bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "black"},
-        )
+        # this step's count: right, above the legend (the curve is high there or low further left), on a white box
+        box = Rectangle((0.2, 0.31), 0.78, 0.14, transform=ax.transAxes, facecolor="white", edgecolor="black")
+        ax.add_patch(box)
+        self.growth_text = text_glyphs(ax, np.zeros((0, 2)), [], fontsize=9, offset_transform=ax.transAxes)
         ax.set_xlabel("step (stage.block; M = patch merging)")
         ax.legend(loc="lower right", fontsize=8)
 
@@ -157,7 +145,7 @@ class TokenJourneyFigure:
         ax.set_xticks(np.arange(len(names)), names, rotation=90, fontsize=8)
         # what ``show`` changes; an explorer renders the rest once and draws only these on it (blitting)
         self.dynamic: list[Artist] = [
-            self.title,
+            self.title_glyphs,
             self.dim,
             self.seen,
             self.cell,
@@ -174,13 +162,17 @@ class TokenJourneyFigure:
         if not 0 <= step < len(steps):
             raise ValueError(f"step must be 0 to {len(steps) - 1} (patch, blocks, mergings, pooling), got {step}")
         now = steps[step]
-        self.title.set_text(f"Step {step} of {len(steps) - 1}: {now.headline()}")  # short: glyphs cost most of a frame
+        title = f"Step {step} of {len(steps) - 1}: {now.headline()}"
+        self.title.set_text(title)
+        set_text_glyphs(self.title_glyphs, [(0.5, 0.955)], [title])
         self._show_photo(pixel, now)
         self._show_map(now)
         self.growth_line.set_data(np.arange(len(steps)), [int(step.field.sum()) for step in steps])
         count, total = int(now.field.sum()), now.field.size
         self.growth_now.set_data([step], [count])
-        self.growth_text.set_text(f"this step: {count} of {total} patches ({100 * count / total:.0f}%)")
+        set_text_glyphs(
+            self.growth_text, [(0.59, 0.38)], [f"this step: {count} of {total} patches ({count / total:.0%})"]
+        )
         return self.figure
 
     def _show_photo(self, pixel: tuple[int, int], now: JourneyStep) -> None:
@@ -213,12 +205,13 @@ class TokenJourneyFigure:
         self.window_box.set_visible(now.kind == "block")
         blocked = in_window.copy()
         blocked[: rolled.shape[0], : rolled.shape[1]] &= ~rolled
-        for label, text in enumerate(self.region_names):  # the regions of its window, named where they lie
+        named = []  # (place, label) of the regions of its window, where they lie (none without a roll)
+        for label in range(9) if now.shift != (0, 0) else []:
             rows, cols = np.nonzero(in_window & (labels == label))
-            text.set_visible(now.shift != (0, 0) and rows.size > 0)
             if rows.size:
-                text.set_position((cols.mean(), rows.mean()))
-                text.set_text(str(label))
+                named.append(((cols.mean(), rows.mean()), str(label)))
+        set_text_glyphs(self.region_names, [place for place, _ in named], [text for _, text in named])
+        self.region_marks.set_offsets(np.array([place for place, _ in named]).reshape(-1, 2))
 
         view = min(max(height, width), VIEW_WINDOWS * window_size)  # cells shown along each axis
         top, left = (_view_start(now.rolled_token[i], size, view, window_size) for i, size in enumerate(labels.shape))
@@ -240,10 +233,9 @@ class TokenJourneyFigure:
         }[now.kind]
         shown_stage, (map_height, map_width) = now.stage - (now.kind == "merge"), now.attends.shape
         padded = ", padded" if (height, width) != (map_height, map_width) else ""
-        self.map_ax.set_title(
+        self.map_title.set(
             f"Stage {shown_stage + 1} ({map_height}x{map_width}{padded}), "
-            f"rows {top}-{bottom - 1}, cols {left}-{right - 1}:\n{what}",
-            fontsize=10,
+            f"rows {top}-{bottom - 1}, cols {left}-{right - 1}:\n{what}"
         )
 
 
