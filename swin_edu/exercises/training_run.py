@@ -116,8 +116,8 @@ def check_train_mode_evaluation(answer: object) -> bool:
     hints = [
         "two passes over the same images with the same weights gave different predictions: something in the forward "
         "pass is random. What in a Swin block draws random numbers, and when?",
-        "the cell set every block's drop_path.drop_prob. In train mode DropPath skips a block's residual branch for a "
-        "random share of the images, anew on every call; in eval mode it does nothing.",
+        "the cell set every block's drop_path.drop_prob. In train mode DropPath skips each of a block's two residual "
+        "branches (attention, MLP) for a random share of the images, anew on every call; in eval mode it does nothing.",
         "in train mode each pass runs a different, randomly thinned network (stochastic depth), so the accuracy "
         "drops and changes from pass to pass; eval mode switches it off. Choose the option that says so.",
     ]
