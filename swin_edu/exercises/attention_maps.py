@@ -83,7 +83,8 @@ def check_distance_growth(answer: object, model: SwinTransformer, images: torch.
     ]
     praise = (
         f"{measured}. The window keeps its size in tokens while patch merging doubles a token's side, so even "
-        "uniform attention reaches twice as far in pixels with every stage: the growth is built in, not learned."
+        "uniform attention, which learned nothing, reaches twice as far in pixels in stage 2: in this model the "
+        "growth is built into patch merging, not learned."
     )
     return check_choice(answer, right, options, hints, praise=praise)
 
@@ -124,7 +125,7 @@ def check_local_without_constraint(answer: object) -> bool:
     praise = (
         f"uniform attention on an 8 x 8 map with M = 4 looks {regular:.2f} tokens in the W-MSA block and "
         f"{shifted:.2f} in the SW-MSA block: the mask cuts the shifted windows into smaller regions, so a head "
-        "can look local with no locality constraint at all."
+        "can look local without preferring any key."
     )
     return check_choice(answer, "a", options, hints, praise=praise)
 
@@ -153,7 +154,8 @@ def check_zero_bias(answer: object) -> bool:
         'option "a".',
     ]
     praise = (
-        "the bias is small next to the spread of q·k/√d, so removing it barely moves the softmax: the maps of this "
-        "model show mostly what its tokens contain, not where they are."
+        "the bias is small next to the spread of q·k/√d, so removing it moves only a few percent of a query's "
+        "attention (the cell printed it): this model's attention comes mostly from q·k, from what the tokens "
+        "contain, not from the bias."
     )
     return check_choice(answer, "a", options, hints, praise=praise)
