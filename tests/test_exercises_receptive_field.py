@@ -143,7 +143,7 @@ def test_shift_off_hints_escalate_and_wait(capsys):
     for letter in ("a", "c", "d"):
         check_shift_off(letter)
         outs.append(verdict(capsys))
-    assert "Hint: look at the squares" in outs[0]
+    assert "Hint: look at the square in the right panel" in outs[0]
     assert "Stronger hint: the dotted lines are the windows of stage 2" in outs[1]
     assert "The way there: every block partitions the map into the same windows" in outs[2]
 

@@ -90,7 +90,7 @@ SHIFT_OFF_OPTIONS = {
 def check_shift_off(answer: object) -> bool:
     """Exercise 2: why the field of a model without the shift stops at the edge of a window (a letter)."""
     hints = [
-        "look at the squares in the right panel: where do their edges lie, compared with the dotted lines?",
+        "look at the square in the right panel: where do its edges lie, compared with the dotted lines?",
         "the dotted lines are the windows of stage 2. Without the shift, which tokens does each block let a token "
         "attend to, and is that set ever different from one block to the next?",
         "every block partitions the map into the same windows, and attention is the only thing that mixes tokens: "
