@@ -62,7 +62,8 @@ class Explorer(widgets.VBox):
         depends_on: () -> what else the figure depends on (e.g. a model's weights): views and frames made for
             another value are not reused.
         constrain: controls -> None, run first on every change: keeps the ranges of the controls to what can be
-            drawn (a token slider within the M*M tokens of the window); the changes it makes draw nothing.
+            drawn (a token slider within the M*M tokens of the window); the changes it makes draw nothing. Run
+            once on the controls as built: a value they were built with that it rules out is a ValueError.
         remember_frames: keep the PNG of each setting (False when a frame can change for the same setting).
 
     ``resting`` is False while a control moves (changes came less than ``REST_SECONDS`` apart, in a running
