@@ -86,10 +86,10 @@ def test_shift_prediction_hints_escalate_and_the_nudge_keeps_the_answer(capsys) 
 # exercise 2 (break it and watch): why a trained model without its shift falls to chance
 
 
-def test_shift_removed_accepts_a_and_diagnoses_every_other_option(capsys) -> None:
-    assert experiments.check_shift_removed(" A ") is True
+def test_shift_removed_accepts_c_and_diagnoses_every_other_option(capsys) -> None:
+    assert experiments.check_shift_removed(" C ") is True
     assert verdict(capsys).startswith("Correct: the trained weights compare the colours")
-    for answer, says in [("b", "every weight is unchanged"), ("c", "W-MSA needs no mask"), ("d", "unshift")]:
+    for answer, says in [("a", "every weight is unchanged"), ("b", "W-MSA needs no mask"), ("d", "unshift")]:
         assert experiments.check_shift_removed(answer) is False
         assert says in verdict(capsys)
     assert experiments.check_shift_removed("e") is False
@@ -98,10 +98,10 @@ def test_shift_removed_accepts_a_and_diagnoses_every_other_option(capsys) -> Non
 
 def test_shift_removed_hints_escalate_and_grade_counts_no_try(capsys) -> None:
     with pytest.raises(AssertionError):
-        grade(experiments.check_shift_removed, "b")
+        grade(experiments.check_shift_removed, "a")
     assert verdict(capsys) == ""  # grading is silent
-    assert hint_labels(experiments.check_shift_removed, "c", capsys) == ["Hint", "Stronger hint", "The way there"]
-    grade(experiments.check_shift_removed, "a")
+    assert hint_labels(experiments.check_shift_removed, "b", capsys) == ["Hint", "Stronger hint", "The way there"]
+    grade(experiments.check_shift_removed, "c")
 
 
 # exercise 3 (reason it out): the wrap-around partners of token (0, 0), 8 x 8 map, M = 4, s = 2
@@ -148,10 +148,10 @@ def test_wrapped_partners_hints_escalate_to_the_way_there(capsys) -> None:
 # exercise 4 (reason it out): small data and official issues #23 and #225
 
 
-def test_small_data_accepts_a_with_the_stored_numbers(capsys) -> None:
+def test_small_data_accepts_b_with_the_stored_numbers(capsys) -> None:
     stored = {name: v["accuracy"] for name, v in load_results("small_data")["variants"].items()}
     assert stored["small CNN"] > stored["swin, 3x steps"] > stored["swin"] > stored["swin + shifts"]  # the premise
-    assert experiments.check_small_data("a") is True
+    assert experiments.check_small_data("b") is True
     out = verdict(capsys)
     assert f"{stored['small CNN']:.1%}" in out and f"{stored['swin, 3x steps']:.1%}" in out, out
 
@@ -163,7 +163,7 @@ def test_small_data_diagnoses_with_parameter_counts_computed_here(capsys) -> Non
     assert sum(p.numel() for p in small_cnn(16).parameters()) == 160 + 4640 + 5130
     assert experiments.check_small_data("d") is False
     assert "the CNN's 9,930, and the smaller model wins" in verdict(capsys)
-    for answer, says in [("b", "chance 10%"), ("c", "random shifts of up to one pixel took the Swin from 85.7%")]:
+    for answer, says in [("a", "chance 10%"), ("c", "random shifts of up to one pixel took the Swin from 85.7%")]:
         assert experiments.check_small_data(answer) is False
         assert says in verdict(capsys)
 
@@ -171,7 +171,7 @@ def test_small_data_diagnoses_with_parameter_counts_computed_here(capsys) -> Non
 def test_small_data_blank_waits_and_hints_escalate(capsys) -> None:
     assert experiments.check_small_data(None) is False
     assert verdict(capsys).startswith("Waiting for an answer: ")
-    assert hint_labels(experiments.check_small_data, "b", capsys) == ["Hint", "Stronger hint", "The way there"]
+    assert hint_labels(experiments.check_small_data, "a", capsys) == ["Hint", "Stronger hint", "The way there"]
 
 
 @pytest.mark.parametrize(
@@ -187,5 +187,5 @@ def test_checks_leave_the_global_random_state_alone() -> None:
     torch.manual_seed(5)
     expected = torch.rand(3)
     torch.manual_seed(5)
-    experiments.check_small_data("a")  # builds two models
+    experiments.check_small_data("b")  # builds two models
     assert torch.equal(torch.rand(3), expected)

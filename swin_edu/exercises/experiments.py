@@ -68,15 +68,15 @@ def check_shift_prediction(answer: object, results: dict | None = None) -> bool:
 def check_shift_removed(answer: object) -> bool:
     """Why does a model trained with the shift fall to about chance when the shift is taken out (same weights)?"""
     options = {
-        "a": "",
-        "b": (
+        "a": (
             "does not fit: remove_shift only sets each block's shift_size to 0, and the cell printed that every "
             "weight is unchanged."
         ),
-        "c": (
+        "b": (
             "does not fit: the mask exists only for shifted windows, whose tokens wrap around the border; regular "
             "windows never wrap, so W-MSA needs no mask and nothing leaks."
         ),
+        "c": "",
         "d": (
             "does not fit: a shifted block rolls the map back after attending (the unshift step), so the tokens "
             "leave every block in their own places; and mean pooling ignores their order anyway."
@@ -88,13 +88,13 @@ def check_shift_removed(answer: object) -> bool:
         "the first code cell showed it: without the shift, a window's output depends on its own pixels only. What "
         "did the trained model use to compare the two colours?",
         "the shifted windows of the second block: only there did a token hold both marks. Without them the model "
-        'can only add one term per window, which cannot compare colours (section 1): option "a".',
+        'can only add one term per window, which cannot compare colours (section 1): option "c".',
     ]
     praise = (
         "the trained weights compare the colours inside the second block's shifted windows; with regular windows "
         "no token holds both marks, and what remains is a sum of per-window terms: a guess."
     )
-    return check_choice(answer, "a", options, hints, praise=praise)
+    return check_choice(answer, "c", options, hints, praise=praise)
 
 
 def wrapped_partners(height: int, width: int, window_size: int, shift_size: int, token: tuple[int, int]) -> set:
@@ -180,11 +180,11 @@ def check_small_data(answer: object, results: dict | None = None) -> bool:
         swin_parameters = parameter_count(digits_swin(settings))
         cnn_parameters = parameter_count(small_cnn(stored["size"]))
     options = {
-        "a": "",
-        "b": (
+        "a": (
             f"goes too far: the Swin reaches {swin:.1%} on ten classes (chance 10%) and {longer:.1%} with three "
             "times the steps. It learns, only more slowly than a model that starts with the right assumptions."
         ),
+        "b": "",
         "c": (
             f"is what the numbers here contradict: random shifts of up to one pixel took the Swin from {swin:.1%} "
             f"to {shifts:.1%} at the same budget."
@@ -202,7 +202,7 @@ def check_small_data(answer: object, results: dict | None = None) -> bool:
         "help here. Which option is left, and what does a convolution assume before it sees any data?",
         f"at the same budget the CNN ({cnn:.1%}) beats the Swin ({swin:.1%}); three times the steps close much of "
         "the gap but not all; size and shifts do not explain the rest. That fits a convolution's built-in "
-        'assumptions (nearby pixels belong together, a stroke means the same anywhere): option "a".',
+        'assumptions (nearby pixels belong together, a stroke means the same anywhere): option "b".',
     ]
     praise = (
         f"at the same budget the CNN ({cnn:.1%}) wins, three times the steps bring the Swin from {swin:.1%} to "
@@ -211,4 +211,4 @@ def check_small_data(answer: object, results: dict | None = None) -> bool:
         "Issue #225 points the same way (a ResNet 80%, Swin 52% on CIFAR-100), and the maintainer's advice there "
         "was to design the architecture and its settings for such inputs."
     )
-    return check_choice(answer, "a", options, hints, praise=praise)
+    return check_choice(answer, "b", options, hints, praise=praise)
