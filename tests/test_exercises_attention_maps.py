@@ -104,14 +104,14 @@ def test_local_without_constraint_reports_distances_worked_out_by_hand(capsys) -
     # by hand: 8 x 8, M = 4, s = 2; one shifted window whole, one split into 4 x 2 regions, one into 2 x 4, one
     # into 2 x 2: every query attends uniformly within its region
     shifted = (mean_distance(4, 4) + mean_distance(4, 2) + mean_distance(2, 4) + mean_distance(2, 2)) / 4
-    assert attention_maps.check_local_without_constraint("a") is True
+    assert attention_maps.check_local_without_constraint("d") is True
     out = verdict(capsys)
     assert f"{mean_distance(4, 4):.2f} tokens in the W-MSA block and {shifted:.2f} in the SW-MSA block" in out, out
 
 
 @pytest.mark.parametrize(
     "answer, says",
-    [("b", "the roll is undone for measuring"), ("c", "bias tables are zero"), ("d", "learned nothing")],
+    [("a", "the roll is undone for measuring"), ("b", "bias tables are zero"), ("c", "learned nothing")],
 )
 def test_local_without_constraint_diagnoses_every_wrong_option(answer, says, capsys) -> None:
     assert attention_maps.check_local_without_constraint(answer) is False
@@ -119,7 +119,7 @@ def test_local_without_constraint_diagnoses_every_wrong_option(answer, says, cap
 
 
 def test_local_without_constraint_hints_escalate(capsys) -> None:
-    labels = hint_labels(attention_maps.check_local_without_constraint, "b", capsys)
+    labels = hint_labels(attention_maps.check_local_without_constraint, "a", capsys)
     assert labels == ["Hint", "Stronger hint", "The way there"]
 
 
@@ -128,15 +128,15 @@ def test_local_without_constraint_hints_escalate(capsys) -> None:
 
 @pytest.mark.parametrize(
     "answer, says",
-    [("b", "added at every forward pass"), ("c", "have no mask"), ("d", "nothing was trained after")],
+    [("a", "added at every forward pass"), ("c", "have no mask"), ("d", "nothing was trained after")],
 )
 def test_zero_bias_diagnoses_every_wrong_option(answer, says, capsys) -> None:
     assert attention_maps.check_zero_bias(answer) is False
     assert says in verdict(capsys)
 
 
-def test_zero_bias_accepts_a_and_hints_escalate(capsys) -> None:
-    assert attention_maps.check_zero_bias("a") is True
+def test_zero_bias_accepts_b_and_hints_escalate(capsys) -> None:
+    assert attention_maps.check_zero_bias("b") is True
     assert verdict(capsys).startswith("Correct: the bias is small next to the spread of q·k/√d")
     assert hint_labels(attention_maps.check_zero_bias, "c", capsys) == ["Hint", "Stronger hint", "The way there"]
     with pytest.raises(AssertionError):

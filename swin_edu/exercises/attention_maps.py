@@ -105,14 +105,14 @@ def check_local_without_constraint(answer: object) -> bool:
     """Why does uniform attention (no queries, keys or bias) look nearer in a shifted block than in a regular one?"""
     regular, shifted = uniform_distances()
     options = {
-        "a": "",
-        "b": (
+        "a": (
             "does not fit: the distances are measured where the tokens sit in the image (the roll is undone for "
             "measuring), and a shifted window that the mask leaves whole holds 4 x 4 neighbours like a regular one."
         ),
-        "c": "does not fit: the uniform model's bias tables are zero, like its queries and keys; no score prefers "
+        "b": "does not fit: the uniform model's bias tables are zero, like its queries and keys; no score prefers "
         "any key.",
-        "d": "does not fit: the uniform model learned nothing, and the untrained model measures the same distances.",
+        "c": "does not fit: the uniform model learned nothing, and the untrained model measures the same distances.",
+        "d": "",
     }
     hints = [
         "the uniform model gives every key it may see the same weight. So ask: which keys may a query of a shifted "
@@ -120,25 +120,25 @@ def check_local_without_constraint(answer: object) -> bool:
         "in a shifted block, some windows hold tokens from different parts of the image. What keeps those apart, "
         "and how large are the groups a query may still attend to?",
         "the mask: it splits three of the four shifted windows into regions (4 x 2, 2 x 4 and 2 x 2 tokens), a "
-        "query attends only within its region, and a region's keys are nearer than a whole window's: option \"a\".",
+        "query attends only within its region, and a region's keys are nearer than a whole window's: option \"d\".",
     ]
     praise = (
         f"uniform attention on an 8 x 8 map with M = 4 looks {regular:.2f} tokens in the W-MSA block and "
         f"{shifted:.2f} in the SW-MSA block: the mask cuts the shifted windows into smaller regions, so a head "
         "can look local without preferring any key."
     )
-    return check_choice(answer, "a", options, hints, praise=praise)
+    return check_choice(answer, "d", options, hints, praise=praise)
 
 
 @exercise_check
 def check_zero_bias(answer: object) -> bool:
     """Why does zeroing every bias table of the trained model change its maps and accuracy so little?"""
     options = {
-        "a": "",
-        "b": (
+        "a": (
             "does not fit: the bias is added at every forward pass; section 2's inline softmax added it to the "
             "scores of a trained model in eval mode and matched swin_edu."
         ),
+        "b": "",
         "c": (
             "does not fit: the mask acts only in shifted blocks, on pairs from different regions; stage 1's first "
             "block and both blocks of stage 2 have no mask, and they barely changed either."
@@ -151,11 +151,11 @@ def check_zero_bias(answer: object) -> bool:
         "to key, and what happens to a softmax when a much smaller term is removed?",
         "the spread of q·k/√d over a query's keys is several times the spread of the bias, so zeroing the bias "
         "moves each softmax little; the heads' concentration comes from q·k, from what the tokens contain: "
-        'option "a".',
+        'option "b".',
     ]
     praise = (
         "the bias is small next to the spread of q·k/√d, so removing it moves only a few percent of a query's "
         "attention (the cell printed it): this model's attention comes mostly from q·k, from what the tokens "
         "contain, not from the bias."
     )
-    return check_choice(answer, "a", options, hints, praise=praise)
+    return check_choice(answer, "b", options, hints, praise=praise)
