@@ -113,7 +113,9 @@ def wrapped_partners(height: int, width: int, window_size: int, shift_size: int,
 
 
 @exercise_check
-def check_wrapped_partners(answer: object, height: int = 8, width: int = 8, window_size: int = 4, shift_size: int = 2):
+def check_wrapped_partners(
+    answer: object, height: int = 8, width: int = 8, window_size: int = 4, shift_size: int = 2
+) -> bool:
     """Which tokens share the shifted window of token (0, 0) only because of the wrap-around (not neighbours)?"""
     expected = wrapped_partners(height, width, window_size, shift_size, (0, 0))
     rolled = (height - shift_size, width - shift_size)
