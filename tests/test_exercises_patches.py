@@ -41,7 +41,7 @@ def test_token_grid_of_a_230_image_is_what_a_stride_4_convolution_reads(capsys):
 
 
 def test_flatten_order_right_choice(capsys):
-    assert check_flatten_order(" A ") is True
+    assert check_flatten_order(" D ") is True
     assert "permute the weight to 'o (p1 p2 c)'" in verdict(capsys)
 
 
@@ -105,7 +105,7 @@ def test_token_grid_names_the_mistake(capsys, wrong, says):
 
 
 @pytest.mark.parametrize(
-    "wrong, says", [("b", "a rearrange only reorders"), ("c", "6th or 7th digit"), ("d", "columns permuted")]
+    "wrong, says", [("a", "a rearrange only reorders"), ("b", "6th or 7th digit"), ("c", "columns permuted")]
 )
 def test_flatten_order_diagnoses_each_wrong_choice(capsys, wrong, says):
     assert check_flatten_order(wrong) is False
@@ -139,7 +139,7 @@ def test_the_photos_patches_span_all_48_directions_and_a_float32_rank_is_named(c
     [
         (lambda a: check_num_tokens(a, img_size=384, patch_size=16), 1, "576 tokens"),
         (check_token_grid, 1, "230 // 4 = 57"),
-        (check_flatten_order, "b", "answer a"),
+        (check_flatten_order, "a", "answer d"),
         (check_embedding_rank, 1, "the rank is 48"),
     ],
 )

@@ -97,27 +97,27 @@ def check_token_grid(answer: object, img_size: int = 230, patch_size: int = 4) -
 def check_flatten_order(answer: object) -> bool:
     """Why does a linear layer holding a convolution's weights no longer match it on patches flattened (p1 p2 c)?"""
     options = {
-        "a": "",
-        "b": "would mean numbers went missing or came twice, but the cell printed that every patch holds the same "
+        "a": "would mean numbers went missing or came twice, but the cell printed that every patch holds the same "
         "48 numbers in both orders: a rearrange only reorders.",
-        "c": "would give differences in the 6th or 7th digit; the printed difference is in the first decimal place, "
+        "b": "would give differences in the 6th or 7th digit; the printed difference is in the first decimal place, "
         "a sizeable part of the largest output.",
-        "d": "is not so: a linear layer trained from scratch on (p1 p2 c) patches learns the same weights with its "
+        "c": "is not so: a linear layer trained from scratch on (p1 p2 c) patches learns the same weights with its "
         "48 columns permuted, and works exactly as well. Only weights made for one order need that order.",
+        "d": "",
     }
     hints = [
         "compare the two kinds of patches the cell made: do they hold the same numbers? In the same order?",
         "a linear layer multiplies input number i by column i of its weight. The weights were made for "
         "(c p1 p2) patches: what sits at position 1 of such a patch, and what at position 1 of a (p1 p2 c) patch?",
         "position 1 of a (c p1 p2) patch is the red value of pixel (0, 1); position 1 of a (p1 p2 c) patch is the "
-        "green value of pixel (0, 0). Same 48 numbers, each meeting a weight made for another one: answer a.",
+        "green value of pixel (0, 0). Same 48 numbers, each meeting a weight made for another one: answer d.",
     ]
     praise = (
         "the 48 numbers are all there, but each meets a weight made for another pixel or colour. Either side can "
         "be fixed with one rearrange: flatten as (c p1 p2), or permute the weight to 'o (p1 p2 c)'. Notebook 05 "
         "meets the same trap in patch merging."
     )
-    return check_choice(answer, "a", options, hints, praise=praise)
+    return check_choice(answer, "d", options, hints, praise=praise)
 
 
 @exercise_check
