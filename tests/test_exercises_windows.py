@@ -55,10 +55,10 @@ def test_sizes_the_window_does_not_divide_are_refused():
 @pytest.mark.parametrize(
     "check, right, says",
     [
-        (check_global_growth, "a", "attention term is already 80%"),
-        (check_closed_windows, "d", "closed world"),
-        (check_window_order, "a", "mirrored across the diagonal"),
-        (check_attention_scale, "b", "spreads as sqrt(d)"),
+        (check_global_growth, "c", "attention term is already 80%"),
+        (check_closed_windows, "a", "closed world"),
+        (check_window_order, "b", "mirrored across the diagonal"),
+        (check_attention_scale, "a", "spreads as sqrt(d)"),
     ],
 )
 def test_right_choices(capsys, check, right, says):
@@ -86,8 +86,8 @@ def test_the_only_candidate_in_the_querys_window_by_brute_force(capsys):
         labels[0, row, col] = 1
         if window_partition(labels, 7)[query_window].sum() == 1:
             marked.append(letter)
-    assert marked == ["b"]
-    assert check_same_window("b") is True
+    assert marked == ["d"]
+    assert check_same_window("d") is True
     assert "the farthest of the four" in verdict(capsys)
 
 
@@ -127,19 +127,19 @@ def test_num_windows_names_the_mistake(capsys, wrong, says):
 @pytest.mark.parametrize(
     "check, wrong, says",
     [
-        (check_global_growth, "b", "no softmax term"),
-        (check_global_growth, "c", "without noise"),
+        (check_global_growth, "a", "no softmax term"),
+        (check_global_growth, "b", "without noise"),
         (check_global_growth, "d", "sum over the heads"),
-        (check_closed_windows, "a", "a convolution's neighbourhoods overlap"),
-        (check_closed_windows, "b", "never tokens"),
-        (check_closed_windows, "c", "never across tokens"),
-        (check_window_order, "b", "it is upright"),
+        (check_closed_windows, "b", "a convolution's neighbourhoods overlap"),
+        (check_closed_windows, "c", "never tokens"),
+        (check_closed_windows, "d", "never across tokens"),
+        (check_window_order, "a", "it is upright"),
         (check_window_order, "c", "the same way every time"),
         (check_window_order, "d", "cannot know the order"),
         (check_same_window, "a", "(35, 14) lies in the window of rows 35-41, columns 14-20"),
-        (check_same_window, "c", "(34, 13) lies in the window of rows 28-34, columns 7-13"),
-        (check_same_window, "d", "(37, 15) lies in the window of rows 35-41, columns 14-20"),
-        (check_attention_scale, "a", "when they are multiplied"),
+        (check_same_window, "b", "(34, 13) lies in the window of rows 28-34, columns 7-13"),
+        (check_same_window, "c", "(37, 15) lies in the window of rows 35-41, columns 14-20"),
+        (check_attention_scale, "b", "when they are multiplied"),
         (check_attention_scale, "c", "weighted mean of the values"),
         (check_attention_scale, "d", "49 keys"),
     ],
@@ -165,11 +165,11 @@ def test_a_letter_that_is_no_choice_is_refused(capsys, check):
     "check, wrong, right",
     [
         (stage_2_at_448, 1, "8 x 8 = 64 windows"),
-        (check_global_growth, "b", "answer a"),
-        (check_closed_windows, "b", "answer d"),
-        (check_window_order, "b", "answer a"),
-        (check_same_window, "a", "answer b"),
-        (check_attention_scale, "a", "answer b"),
+        (check_global_growth, "b", "answer c"),
+        (check_closed_windows, "b", "answer a"),
+        (check_window_order, "a", "answer b"),
+        (check_same_window, "a", "answer d"),
+        (check_attention_scale, "b", "answer a"),
     ],
 )
 def test_hints_escalate_and_the_way_there_comes_last(capsys, check, wrong, right):
@@ -185,6 +185,6 @@ def test_hints_escalate_and_the_way_there_comes_last(capsys, check, wrong, right
 
 
 def test_each_exercise_counts_its_own_tries(capsys):
-    check_window_order("b")
-    check_attention_scale("a")  # another exercise: its first try
+    check_window_order("a")
+    check_attention_scale("b")  # another exercise: its first try
     assert " Hint: " in verdict(capsys).splitlines()[-1]

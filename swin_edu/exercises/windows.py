@@ -10,7 +10,7 @@ from swin_edu.windows import window_partition
 
 # the four tokens of notebook 02's exercise: which one shares a window with the query (35, 13), the top-right
 # corner of the window of rows 35-41, columns 7-13? (Not (20, 30): the notebook prints that token's window.)
-CANDIDATE_TOKENS = {"a": (35, 14), "b": (41, 7), "c": (34, 13), "d": (37, 15)}
+CANDIDATE_TOKENS = {"a": (35, 14), "b": (34, 13), "c": (37, 15), "d": (41, 7)}
 
 
 @exercise_check
@@ -54,10 +54,10 @@ def check_global_growth(answer: object, side: int = 28, channels: int = 96) -> b
     growth = msa_cost(2 * side, 2 * side, channels) / msa_cost(side, side, channels)
     share = projections / (projections + attention)
     options = {
-        "a": "",
-        "b": "cannot be: the measured multiply-adds equal formula (1), which has no softmax term, exactly.",
-        "c": f"cannot be: a FLOP counter counts operations, without noise, and the measured {growth:.1f}x equals "
+        "a": "cannot be: the measured multiply-adds equal formula (1), which has no softmax term, exactly.",
+        "b": f"cannot be: a FLOP counter counts operations, without noise, and the measured {growth:.1f}x equals "
         "formula (1) exactly. Part of formula (1) is not quadratic.",
+        "c": "",
         "d": "cannot be: both layers have 3 heads at both sizes, and splitting the C channels into heads does not "
         "change the multiply-adds: (hw)^2 C is the sum over the heads.",
     }
@@ -67,26 +67,26 @@ def check_global_growth(answer: object, side: int = 28, channels: int = 96) -> b
         f"{side} x {side} tokens?",
         f"at {side} x {side} tokens (C = {channels}) the projections are {share:.0%} of formula (1) and the "
         f"attention {1 - share:.0%}; the total grows {share:.2f} x 4 + {1 - share:.2f} x 16 = {growth:.1f}x: "
-        "answer a.",
+        "answer c.",
     ]
     praise = (
         f"at {side} x {side} tokens the attention term is already {1 - share:.0%} of the cost, and the bigger the "
         "map, the closer the growth comes to 16x. Window attention grows exactly 4x: both terms of formula (2) "
         "are linear in hw."
     )
-    return check_choice(answer, "a", options, hints, praise=praise)
+    return check_choice(answer, "c", options, hints, praise=praise)
 
 
 @exercise_check
 def check_closed_windows(answer: object) -> bool:
     """Can a stack of window-attention blocks without shift or merging carry information across a window border?"""
     options = {
-        "a": "is how a stack of convolutions works, because a convolution's neighbourhoods overlap. These windows "
+        "a": "",
+        "b": "is how a stack of convolutions works, because a convolution's neighbourhoods overlap. These windows "
         "do not: every block mixes the same 49 tokens of a window, and only those.",
-        "b": "cannot be: the MLP works on each token by itself (the same MLP, token by token). It mixes channels, "
+        "c": "cannot be: the MLP works on each token by itself (the same MLP, token by token). It mixes channels, "
         "never tokens.",
-        "c": "cannot be: LayerNorm normalises each token over its own channels, never across tokens.",
-        "d": "",
+        "d": "cannot be: LayerNorm normalises each token over its own channels, never across tokens.",
     }
     hints = [
         "go through one block step by step (LayerNorm, window attention, MLP, the residual additions): which "
@@ -94,23 +94,23 @@ def check_closed_windows(answer: object) -> bool:
         "only attention mixes tokens, and only the tokens of one window; LayerNorm, the MLP and the residual "
         "additions work token by token. Do the windows ever change from block to block?",
         "(0, 0) is in the window of columns 0-6, (0, 7) in the next one. No step reads across that border, in "
-        "any block, so no number of blocks can: answer d.",
+        "any block, so no number of blocks can: answer a.",
     ]
     praise = (
         "every step stays inside one window or inside one token, and the windows never move, so each window is a "
         "closed world. Swin opens it by shifting the windows in every second block (notebook 04) and by merging "
         "patches (notebook 05); notebook 08 measures how far a token then sees."
     )
-    return check_choice(answer, "d", options, hints, praise=praise)
+    return check_choice(answer, "a", options, hints, praise=praise)
 
 
 @exercise_check
 def check_window_order(answer: object) -> bool:
     """What happens to a picture cut into windows columns first, (b nw nh), and put back by ``window_reverse``?"""
     options = {
-        "a": "",
-        "b": "does not happen: look inside one window, it is upright. The wrong pattern reorders whole windows "
+        "a": "does not happen: look inside one window, it is upright. The wrong pattern reorders whole windows "
         "(nh and nw), never the rows and columns inside one (wh and ww).",
+        "b": "",
         "c": "does not happen: einops only reorders, the same way every time. Run the cell again: the picture is "
         "the same, and the windows follow a rule.",
         "d": "does not happen: window_reverse cannot know the order; it reads any batch of windows as (b nh nw), "
@@ -121,14 +121,14 @@ def check_window_order(answer: object) -> bool:
         "the wrong pattern listed the windows column by column, and window_reverse placed them row by row. "
         "Where does the second window of the list, the one below the first, end up?",
         "item i of the wrong list is the window at row i % nh, column i // nh; window_reverse puts item i at "
-        "row i // nw, column i % nw. On a square grid of windows that is row c, column r: answer a.",
+        "row i // nw, column i % nw. On a square grid of windows that is row c, column r: answer b.",
     ]
     praise = (
         "whole windows land mirrored across the diagonal, each upright inside. The order of the batch is a "
         "contract between partition and reverse (and the masks of notebook 04): break it on one side and every "
         "shape is still right, so nothing warns you but the picture."
     )
-    return check_choice(answer, "a", options, hints, praise=praise)
+    return check_choice(answer, "b", options, hints, praise=praise)
 
 
 @exercise_check
@@ -178,9 +178,9 @@ def check_same_window(
 def check_attention_scale(answer: object) -> bool:
     """Why does softmax(q k^T) without the 1/sqrt(d) become nearly one-hot as the head width d grows?"""
     options = {
-        "a": "cannot be: softmax does not change when the same number is added to every logit, but it does when "
+        "a": "",
+        "b": "cannot be: softmax does not change when the same number is added to every logit, but it does when "
         "they are multiplied: the printed largest probabilities differ for the very same q and k.",
-        "b": "",
         "c": "cannot be: the output is a weighted mean of the values with weights that sum to 1, so it cannot grow; "
         "what changes is how the weight is shared among the keys.",
         "d": "cannot be: there are 49 keys (one window) for every d; d is the length of each query and key vector.",
@@ -191,11 +191,11 @@ def check_attention_scale(answer: object) -> bool:
         "q . k is a sum of d products of independent numbers of variance 1, so its variance is d. What does the "
         "softmax's exponential do to logits spread over tens of units?",
         "the spread doubles each time d grows 4x: it is sqrt(d). Exponentials of logits that far apart give "
-        "nearly all the weight to the largest one. Dividing by sqrt(d) keeps the spread at 1 for any d: answer b.",
+        "nearly all the weight to the largest one. Dividing by sqrt(d) keeps the spread at 1 for any d: answer a.",
     ]
     praise = (
         "a dot product of d terms spreads as sqrt(d), so without the scale a wide head starts out nearly one-hot, "
         "where the softmax's gradients vanish (Vaswani et al. 2017, section 3.2.1 and its footnote 4). Swin scales "
         "by head_dim ** -0.5 as well (qk_scale in the official WindowAttention)."
     )
-    return check_choice(answer, "b", options, hints, praise=praise)
+    return check_choice(answer, "a", options, hints, praise=praise)
