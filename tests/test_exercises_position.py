@@ -35,10 +35,10 @@ def three_tries(check, answer, capsys) -> list[str]:
 
 
 def test_corner_offsets_the_right_letter_is_what_the_offsets_give(capsys) -> None:
-    # by hand: query (0, 0), keys (r, c) with r, c in 0..6 -> (dy, dx) = (-r, -c): the top-left quarter, "b"
+    # by hand: query (0, 0), keys (r, c) with r, c in 0..6 -> (dy, dx) = (-r, -c): the top-left quarter, "c"
     offsets = {(0 - r, 0 - c) for r in range(7) for c in range(7)}
     assert min(offsets) == (-6, -6) and max(offsets) == (0, 0) and len(offsets) == 49
-    assert position.check_corner_offsets("b") is True
+    assert position.check_corner_offsets("c") is True
     assert verdict(capsys).startswith("Correct: query row and column are 0")
 
 
@@ -46,7 +46,7 @@ def test_corner_offsets_the_right_letter_is_what_the_offsets_give(capsys) -> Non
     "answer, says",
     [
         ("a", "is where the centre query's offsets lie"),
-        ("c", "takes key - query"),
+        ("b", "takes key - query"),
         ("d", "reads 49 rows of the table, not 169"),
         ("top left", 'is not one of the choices "a", "b", "c", "d"'),
         (2, "should be one letter"),
@@ -59,11 +59,11 @@ def test_corner_offsets_diagnoses_each_wrong_choice(answer, says, capsys) -> Non
 
 
 def test_corner_offsets_hints_grow_and_only_the_last_names_the_letter(capsys) -> None:
-    outs = three_tries(position.check_corner_offsets, "c", capsys)
+    outs = three_tries(position.check_corner_offsets, "b", capsys)
     assert "Hint: write out the offset of two keys by hand" in outs[0]
     assert "Stronger hint: dy = query row - key row" in outs[1]
     assert "The way there: dy and dx both run from -6 to 0" in outs[2]
-    assert all("choose b" not in out for out in outs[:2]) and "choose b" in outs[2]
+    assert all("choose c" not in out for out in outs[:2]) and "choose c" in outs[2]
 
 
 # exercise 2: break it, the wrong multiplier
@@ -88,14 +88,14 @@ def test_what_the_break_it_cell_shows_a_near_table_read_with_the_multiplier_m_no
 
 
 def test_wrong_multiplier_right_choice(capsys) -> None:
-    assert position.check_wrong_multiplier("b") is True
+    assert position.check_wrong_multiplier("a") is True
     assert verdict(capsys).startswith("Correct: different offsets that read the same row get the same bias")
 
 
 @pytest.mark.parametrize(
     "answer, says",
     [
-        ("a", "training changes the values in the table, not which offsets share a row"),
+        ("b", "training changes the values in the table, not which offsets share a row"),
         ("c", "the largest index the wrong formula gives is 96"),
         ("d", "169 offsets are squeezed into 97 rows"),
     ],
@@ -107,10 +107,10 @@ def test_wrong_multiplier_diagnoses_each_wrong_choice(answer, says, capsys) -> N
 
 
 def test_wrong_multiplier_hints_grow(capsys) -> None:
-    outs = three_tries(position.check_wrong_multiplier, "a", capsys)
+    outs = three_tries(position.check_wrong_multiplier, "b", capsys)
     assert "Hint: the cell printed two numbers" in outs[0]
     assert "Stronger hint: 169 offsets in 97 rows" in outs[1]
-    assert "The way there: no: offsets that share a row share their bias forever" in outs[2] and "choose b" in outs[2]
+    assert "The way there: no: offsets that share a row share their bias forever" in outs[2] and "choose a" in outs[2]
 
 
 # exercise 3: a collision of the wrong formula
@@ -178,8 +178,8 @@ def test_collision_in_a_smaller_window(capsys) -> None:
 @pytest.mark.parametrize(
     "check, right",
     [
-        (position.check_corner_offsets, "b"),
-        (position.check_wrong_multiplier, "b"),
+        (position.check_corner_offsets, "c"),
+        (position.check_wrong_multiplier, "a"),
         (position.check_collision, ((0, 1), (1, -6))),
     ],
 )

@@ -13,9 +13,9 @@ def check_corner_offsets(answer: object) -> bool:
     options = {
         "a": "is where the centre query's offsets lie. A query's offsets are (query - key) over its own 49 keys, so "
         "they move with the query.",
-        "b": "",
-        "c": "takes key - query. The offset is query - key (coords[i] - coords[j], as in the official code): from "
+        "b": "takes key - query. The offset is query - key (coords[i] - coords[j], as in the official code): from "
         "the corner every key is below and to the right, so dy and dx are never positive.",
+        "c": "",
         "d": "spreads one query over every offset, but a query meets 49 keys, each at a different offset: it "
         "reads 49 rows of the table, not 169.",
     }
@@ -23,22 +23,22 @@ def check_corner_offsets(answer: object) -> bool:
         "write out the offset of two keys by hand: query (0, 0) with key (0, 0), and with key (6, 6).",
         "dy = query row - key row with query row 0 and key rows 0 to 6: which values can dy take? dx the same.",
         "dy and dx both run from -6 to 0: the top-left 7 x 7 of the offsets panel (dy = -6 at the top, "
-        "dx = -6 at the left): choose b.",
+        "dx = -6 at the left): choose c.",
     ]
     praise = (
         "query row and column are 0, so dy = -key row and dx = -key col run from -6 to 0: the top-left corner of "
         "the offsets. The centre query uses the middle, and any other query a 7 x 7 block in between."
     )
-    return check_choice(answer, "b", options, hint, praise=praise)
+    return check_choice(answer, "c", options, hint, praise=praise)
 
 
 @exercise_check
 def check_wrong_multiplier(answer: object) -> bool:
     """Multiple choice (notebook 03, exercise 2): what does the index built with ``dy * M + dx`` cost the model?"""
     options = {
-        "a": "trusts training to fix it, but training changes the values in the table, not which offsets share a "
+        "a": "",
+        "b": "trusts training to fix it, but training changes the values in the table, not which offsets share a "
         "row: two offsets that read the same row get the same bias, whatever it learns.",
-        "b": "",
         "c": "expects an out-of-bounds read, but the largest index the wrong formula gives is 96, inside the 169 "
         "rows (printed above): nothing reads past the table, which is why nothing warns.",
         "d": "counts only the 72 rows that are never read. They are a symptom; the harm is that 169 offsets are "
@@ -50,13 +50,13 @@ def check_wrong_multiplier(answer: object) -> bool:
         "169 offsets in 97 rows: some rows are read by two or more offsets. Can a learned value in one row ever give "
         "those offsets different biases?",
         "no: offsets that share a row share their bias forever, and a table laid out in the official order (a "
-        "pretrained one, or the hand-made one here) is read at the wrong rows: choose b.",
+        "pretrained one, or the hand-made one here) is read at the wrong rows: choose a.",
     ]
     praise = (
         "different offsets that read the same row get the same bias whatever the table learns, and a table in the "
         "official order is read at the wrong rows: the figure's patterns no longer follow the query."
     )
-    return check_choice(answer, "b", options, hint, praise=praise)
+    return check_choice(answer, "a", options, hint, praise=praise)
 
 
 def _offset_pair(answer: object) -> tuple[list[tuple[int, int]] | None, str | None]:
