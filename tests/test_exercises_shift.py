@@ -145,8 +145,8 @@ def test_masked_pairs_hints_grow_and_the_nudge_gives_no_number(capsys) -> None:
     "answer, says",
     [
         ("a", "nothing here decays with distance"),
-        ("c", "the bias only sees offsets inside the rolled window"),
-        ("d", "credits the roll back"),
+        ("b", "the bias only sees offsets inside the rolled window"),
+        ("c", "credits the roll back"),
         ("e", 'is not one of the choices "a", "b", "c", "d"'),
     ],
 )
@@ -157,7 +157,7 @@ def test_mask_break_diagnoses_each_wrong_choice(answer, says, capsys) -> None:
 
 
 def test_mask_break_right_choice_says_why(capsys) -> None:
-    assert shift.check_mask_break(" B ") is True
+    assert shift.check_mask_break(" D ") is True
     assert verdict(capsys).startswith("Correct: E fills rolled window 0 alone")
 
 
@@ -166,7 +166,7 @@ def test_mask_break_hint_gives_the_letter_only_at_the_end(capsys) -> None:
     for _ in range(3):
         shift.check_mask_break("a")
         outs.append(verdict(capsys))
-    assert "choose b" not in outs[0] and "choose b" not in outs[1] and "choose b" in outs[2]
+    assert "choose d" not in outs[0] and "choose d" not in outs[1] and "choose d" in outs[2]
 
 
 def shifted_attention(x: torch.Tensor, attention: WindowAttention, mask: torch.Tensor | None) -> torch.Tensor:
@@ -277,7 +277,7 @@ def test_reverse_shift_leaves_the_students_input_alone(capsys) -> None:
     [
         (shift.check_blocked_pairs, WINDOW_3, {}),
         (shift.check_masked_pairs, 980, SETTING),
-        (shift.check_mask_break, "b", {}),
+        (shift.check_mask_break, "d", {}),
         (shift.check_reverse_shift, right_unshift, {}),
     ],
 )

@@ -138,23 +138,23 @@ def check_mask_break(answer: object) -> bool:
     options = {
         "a": "says the far-away tokens barely matter, but nothing here decays with distance: tokens from the "
         "opposite edge got large weights in the other windows. Look at which windows changed, not how far apart.",
-        "b": "",
-        "c": "credits the relative position bias, but the bias only sees offsets inside the rolled window, where the "
+        "b": "credits the relative position bias, but the bias only sees offsets inside the rolled window, where the "
         "tokens that wrapped around sit right next to the others: it cannot tell them apart. Only the mask can.",
-        "d": "credits the roll back, but it moves every token, those of E too: it changes where outputs are written, "
+        "c": "credits the roll back, but it moves every token, those of E too: it changes where outputs are written, "
         "not what they are.",
+        "d": "",
     }
     hint = [
         "in the rolled map, in which regular window do the tokens of E sit, and what else is in that window?",
         "after the roll, E fills regular window 0 all alone: print shifted_window_mask(14, 14, 7, 3)[0].unique().",
         "window 0 holds one region, so its mask is all zeros; adding zeros or nothing gives the same logits. "
-        "Windows 1-3 hold pieces that wrapped around; only there does the mask change anything: choose b.",
+        "Windows 1-3 hold pieces that wrapped around; only there does the mask change anything: choose d.",
     ]
     praise = (
         "E fills rolled window 0 alone, one region, so its mask is all zeros and removing it changes nothing there; "
         "in windows 1-3 the mask is what keeps the pieces that wrapped around apart."
     )
-    return check_choice(answer, "b", options, hint, praise=praise)
+    return check_choice(answer, "d", options, hint, praise=praise)
 
 
 def _numbered_map() -> torch.Tensor:
