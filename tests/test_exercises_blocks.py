@@ -94,14 +94,14 @@ def test_stage_shapes_wait_for_a_blank_and_refuse_rubbish(capsys) -> None:
 CHOICES = {
     "swapped_merge": (
         blocks.check_swapped_merge,
-        "b",
-        {"a": "the weights fit exactly", "c": "do not depend on the order", "d": "stage 1, before any merging"},
+        "d",
+        {"a": "do not depend on the order", "b": "stage 1, before any merging", "c": "the weights fit exactly"},
         ("compare the shapes", "its position among the 4C channels", "reduction.weight has shape (2C, 4C)"),
     ),
     "crossing_without_shift": (
         blocks.check_crossing_without_shift,
-        "b",
-        {"a": "columns 6 and 7", "c": "the cell shows the count stays at 49", "d": "over its own channels"},
+        "a",
+        {"b": "columns 6 and 7", "c": "the cell shows the count stays at 49", "d": "over its own channels"},
         ("follow a token out of stage 1", "do either of them respect", "only from stage 2 on"),
     ),
     "load_errors": (  # notebook 06

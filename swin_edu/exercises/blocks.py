@@ -109,18 +109,18 @@ def check_swapped_merge(answer: object) -> bool:
     """Why do pretrained weights break when patch merging concatenates x1 and x2 the other way round? A letter."""
     options = {
         "a": (
-            "says the shapes differ: both orders give 4C channels, so the weights fit exactly; that is why "
-            "nothing raises an error."
-        ),
-        "b": "",
-        "c": (
             "blames the LayerNorm's statistics: a mean and a variance over the 4C channels do not depend on the "
             "order of the channels. What changes is which learned number meets which value."
         ),
-        "d": (
+        "b": (
             "says the tokens move: stage 1, before any merging, matches exactly (the cell prints 0), and every "
             "merged token stays at its place (h, w); only its 4C channels are reordered."
         ),
+        "c": (
+            "says the shapes differ: both orders give 4C channels, so the weights fit exactly; that is why "
+            "nothing raises an error."
+        ),
+        "d": "",
     }
     hint = [
         "compare the shapes and the statistics the two orders give: what is the same, and what is not?",
@@ -132,18 +132,18 @@ def check_swapped_merge(answer: object) -> bool:
         "the weights are tied to the positions of the 4C channels; the swap feeds each learned column the wrong "
         "neighbour. Nothing raises an error, and a model trained from scratch would learn either order."
     )
-    return check_choice(answer, "b", options, hint, praise=praise)
+    return check_choice(answer, "d", options, hint, praise=praise)
 
 
 @exercise_check
 def check_crossing_without_shift(answer: object) -> bool:
     """Can information cross the windows of stage 1 in a Swin whose blocks never shift? A letter."""
     options = {
-        "a": (
+        "a": "",
+        "b": (
             "says never: look at the patch merging after stage 1. With windows of 7 tokens (odd), the 2x2 group of "
             "columns 6 and 7 takes one token from each side of a window border."
         ),
-        "b": "",
         "c": (
             "says within stage 1: the cell shows the count stays at 49 through six unshifted blocks; within a "
             "stage the windows never change."
@@ -166,4 +166,4 @@ def check_crossing_without_shift(answer: object) -> bool:
         "from stage 1 on, at full resolution. The paper measures what that buys: +1.1 top-1 on ImageNet-1K for "
         "Swin-T (Table 4)."
     )
-    return check_choice(answer, "b", options, hint, praise=praise)
+    return check_choice(answer, "a", options, hint, praise=praise)
