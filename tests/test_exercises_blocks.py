@@ -106,14 +106,14 @@ CHOICES = {
     ),
     "load_errors": (  # notebook 06
         model.check_load_errors,
-        "b",
-        {"a": "lists whole blocks", "c": "random start, silently", "d": "mixes the two up"},
+        "c",
+        {"a": "lists whole blocks", "b": "random start, silently", "d": "mixes the two up"},
         ("read each error's headings", "the same parameter under two names", "new_head=True"),
     ),
     "parameters_at_384": (  # notebook 06
         model.check_parameters_at_384,
-        "c",
-        {"a": "4x4 convolution", "b": "778,240 parameters, not 135,360", "d": "acts on each token alone"},
+        "a",
+        {"b": "4x4 convolution", "c": "778,240 parameters, not 135,360", "d": "acts on each token alone"},
         ("which weights", "one table per attention layer", "= 135,360"),
     ),
     "transposed_resize": (  # notebook 07

@@ -66,11 +66,11 @@ def check_load_errors(answer: object) -> bool:
             "calls both another variant: another variant lists whole blocks as missing or extra (the Swin-S "
             "weights above), while the first error here names one pair of keys and the second only the head."
         ),
-        "b": "",
-        "c": (
+        "b": (
             "reaches for strict=False: in the first case it would load everything else and leave that bias at its "
             "random start, silently; in the second, load_state_dict still refuses tensors of another shape."
         ),
+        "c": "",
         "d": (
             "mixes the two up: the first error names keys (one missing, one unexpected) and no shapes; the second "
             "names shapes (the head's) and no missing key."
@@ -88,7 +88,7 @@ def check_load_errors(answer: object) -> bool:
         "a name that differs shows as one key missing and one unexpected; a head of another size as shapes that "
         "disagree in head.* only, and the loader then suggests new_head=True."
     )
-    return check_choice(answer, "b", options, hint, praise=praise)
+    return check_choice(answer, "c", options, hint, praise=praise)
 
 
 def bias_table_rows(variant: str, window_size: int) -> int:
@@ -105,15 +105,15 @@ def check_parameters_at_384(answer: object) -> bool:
     extra = bias_table_rows("swin_b", 12) - bias_table_rows("swin_b", 7)
     absolute = ((384 // 4) ** 2 - (224 // 4) ** 2) * config.embed_dim  # one embedding vector per stage-1 token
     options = {
-        "a": (
+        "a": "",
+        "b": (
             "says the patch embedding grows: it is a 4x4 convolution, whose weights do not depend on how many "
             "patches the image has."
         ),
-        "b": (
+        "c": (
             f"points at an absolute position embedding: Swin has none by default (the official ape option is "
             f"off), and one vector per token would add {absolute:,} parameters, not {extra:,}."
         ),
-        "c": "",
         "d": (
             "says the linear layers grow with the tokens: a linear layer acts on each token alone, so its weight "
             "is the same whatever the number of tokens."
@@ -130,7 +130,7 @@ def check_parameters_at_384(answer: object) -> bool:
         f"only the bias tables grow, (2M - 1)^2 rows per head: 360 more rows for each of the "
         f"{extra // 360} heads of Swin-B's blocks, {extra:,} in all; every other weight keeps its shape."
     )
-    return check_choice(answer, "c", options, hint, praise=praise)
+    return check_choice(answer, "a", options, hint, praise=praise)
 
 
 # notebook 07: any input size, a change of resolution
