@@ -115,16 +115,16 @@ def test_without_the_shift_the_field_is_one_window_of_the_stage():
 
 
 def test_shift_off_right_answer(capsys):
-    assert check_shift_off("b")
+    assert check_shift_off("c")
     assert verdict(capsys).startswith("Correct: the windows of every block are the same without the shift")
-    assert check_shift_off(" B ")
+    assert check_shift_off(" C ")
 
 
 @pytest.mark.parametrize(
     "letter, says",
     [
         ("a", "a block without a shift has no mask at all"),
-        ("c", "the bias only adds to the scores of pairs inside one window"),
+        ("b", "the bias only adds to the scores of pairs inside one window"),
         ("d", "confuses the exact field with the effective one"),
         ("e", "is not one of the choices"),
         (2, "should be one letter"),
@@ -140,7 +140,7 @@ def test_shift_off_hints_escalate_and_wait(capsys):
     assert not check_shift_off(None)
     assert verdict(capsys).startswith("Waiting for an answer")
     outs = []
-    for letter in ("a", "c", "d"):
+    for letter in ("a", "b", "d"):
         check_shift_off(letter)
         outs.append(verdict(capsys))
     assert "Hint: look at the square in the right panel" in outs[0]
@@ -152,7 +152,7 @@ def test_shift_off_hints_escalate_and_wait(capsys):
 
 
 def test_training_and_field_right_answer(capsys):
-    assert check_training_and_field("b")
+    assert check_training_and_field("d")
     assert verdict(capsys).startswith("Correct: the architecture fixes where the gradient can be non-zero")
 
 
@@ -168,8 +168,8 @@ def test_the_exact_field_does_not_depend_on_the_weights():
     "letter, says",
     [
         ("a", "the architecture has none"),
-        ("c", "treats a small attention weight as a missing connection"),
-        ("d", "treats the effective field as fixed"),
+        ("b", "treats a small attention weight as a missing connection"),
+        ("c", "treats the effective field as fixed"),
     ],
 )
 def test_training_and_field_diagnoses_each_wrong_option(capsys, letter, says):

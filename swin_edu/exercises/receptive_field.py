@@ -78,9 +78,9 @@ def check_corner_and_inner(fields: object) -> bool:
 SHIFT_OFF_OPTIONS = {
     "a": "says a mask keeps the windows apart, but a block without a shift has no mask at all: the mask only "
     "separates tokens that the roll brought together. Tokens of two windows are never in the same attention.",
-    "b": "",
-    "c": "blames the relative position bias, but the bias only adds to the scores of pairs inside one window; it "
+    "b": "blames the relative position bias, but the bias only adds to the scores of pairs inside one window; it "
     "never allows or forbids a pair. Tokens of other windows are not in the attention at all.",
+    "c": "",
     "d": "confuses the exact field with the effective one: the broken model's gradient outside the square is "
     "exactly zero, not small. No weights, trained or not, can make it non-zero there.",
 }
@@ -102,18 +102,18 @@ def check_shift_off(answer: object) -> bool:
         "their edges; only patch merging widens them. The shift is what makes a block's windows straddle the "
         "edges of the previous block's."
     )
-    return check_choice(answer, "b", SHIFT_OFF_OPTIONS, hints, praise)
+    return check_choice(answer, "c", SHIFT_OFF_OPTIONS, hints, praise)
 
 
 TRAINING_OPTIONS = {
     "a": "would need a path from that patch to the token, and the architecture has none: no window, shifted "
     "window or merging connects them. The gradient through a missing connection is zero for any weights.",
-    "b": "",
-    "c": "treats a small attention weight as a missing connection. The exact field lists the patches that *can* "
+    "b": "treats a small attention weight as a missing connection. The exact field lists the patches that *can* "
     "change the token; softmax gives every open pair of a window a weight above zero (only the mask's -100 pushes "
     "a pair down to about e^-100), so a small weight is still a connection.",
-    "d": "treats the effective field as fixed, but it is a gradient, and the gradient depends on the weights. "
+    "c": "treats the effective field as fixed, but it is a gradient, and the gradient depends on the weights. "
     "Luo et al. saw it grow during the training of CNNs.",
+    "d": "",
 }
 
 
@@ -133,4 +133,4 @@ def check_training_and_field(answer: object) -> bool:
         "the architecture fixes where the gradient can be non-zero; the weights decide how it is spread inside "
         "that field. A trained model's effective field may grow towards the edge of the exact field, never past it."
     )
-    return check_choice(answer, "b", TRAINING_OPTIONS, hints, praise)
+    return check_choice(answer, "d", TRAINING_OPTIONS, hints, praise)
