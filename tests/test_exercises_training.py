@@ -97,14 +97,14 @@ def test_no_decay_waits_for_the_template_and_escalates(capsys):
 
 
 def test_learning_rate_right_answer(capsys):
-    assert check_learning_rate_too_high("b")
+    assert check_learning_rate_too_high("a")
     assert verdict(capsys).startswith("Correct: too large steps early on wrecked the model")
 
 
 @pytest.mark.parametrize(
     "letter, says",
     [
-        ("a", "reads a stopped run as a slow one"),
+        ("b", "reads a stopped run as a slow one"),
         ("c", "every loss the cell printed and drew is a finite number"),
         ("d", "blames label smoothing"),
         ("x", "is not one of the choices"),
@@ -120,14 +120,14 @@ def test_learning_rate_hints_escalate_and_wait(capsys):
     assert not check_learning_rate_too_high(None)
     assert verdict(capsys).startswith("Waiting for an answer")
     outs = []
-    for letter in ("a", "a", "d"):
+    for letter in ("b", "b", "d"):
         check_learning_rate_too_high(letter)
         outs.append(verdict(capsys))
     assert hint_labels(outs) == ["Hint:", "Stronger hint:", "The way there:"]
 
 
 def test_a_uniform_prediction_scores_ln_10_whatever_the_smoothing():
-    """Option b's ln 10: the cross entropy of equal logits against any target that sums to 1."""
+    """The praise's ln 10: the cross entropy of equal logits against any target that sums to 1."""
     logits = torch.zeros(4, 10)
     for smoothing in (0.0, 0.1, 0.5):
         loss = F.cross_entropy(logits, torch.tensor([0, 3, 7, 9]), label_smoothing=smoothing)

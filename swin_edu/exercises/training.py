@@ -56,9 +56,9 @@ def check_smoothing_floor(answer: object) -> bool:
 
 
 LEARNING_RATE_OPTIONS = {
-    "a": "reads a stopped run as a slow one. Its loss was flat near 2.3 over the whole second half, while the "
+    "a": "",
+    "b": "reads a stopped run as a slow one. Its loss was flat near 2.3 over the whole second half, while the "
     "cosine schedule was lowering its learning rate: it is not learning slowly, it is not learning at all.",
-    "b": "",
     "c": "does not match the page: every loss the cell printed and drew is a finite number.",
     "d": "blames label smoothing, but its floor, the entropy of the smoothed target, is about 0.5 for 10 classes "
     "whatever the learning rate, and the recipe's run went far below 2.3 with the same smoothing.",
@@ -82,7 +82,7 @@ def check_learning_rate_too_high(answer: object) -> bool:
         "ln 10, chance accuracy). A loss stuck at ln K with chance accuracy is the mark of a model that stopped "
         "telling the classes apart; a learning rate far too high is one way to get there."
     )
-    return check_choice(answer, "b", LEARNING_RATE_OPTIONS, hints, praise)
+    return check_choice(answer, "a", LEARNING_RATE_OPTIONS, hints, praise)
 
 
 def small_swin() -> SwinTransformer:
