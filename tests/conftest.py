@@ -6,7 +6,8 @@ Swin.
 ``make_tiny_model(**overrides)`` builds the same model with settings changed (a head, one channel, fewer stages).
 Both are built after the seed below is set, so their weights are the same in every test.
 
-Helpers for tests that start servers live in tests/servers.py (``import servers``).
+Helpers for tests that start servers live in tests/servers.py (``import servers``); the verdict an exercise check
+printed is read with ``verdict(capsys)`` from tests/exercise_output.py.
 """
 
 import os
@@ -20,6 +21,7 @@ from collections.abc import Callable  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from swin_edu.exercises import forget_tries  # noqa: E402
 from swin_edu.model import SwinConfig, SwinTransformer  # noqa: E402
 
 TINY = SwinConfig(img_size=112, embed_dim=8, num_heads=(1, 1, 2, 2), num_classes=0)
@@ -28,6 +30,14 @@ TINY = SwinConfig(img_size=112, embed_dim=8, num_heads=(1, 1, 2, 2), num_classes
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     torch.manual_seed(0)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tries():
+    """Every test starts with no wrong tries of any exercise counted: its first wrong answer gets the first hint."""
+    forget_tries()
+    yield
+    forget_tries()
 
 
 @pytest.fixture

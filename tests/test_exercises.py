@@ -228,13 +228,6 @@ def test_checks_leave_the_global_random_state_alone() -> None:
 # ------------------------------------------------------------------ verdicts: hints that grow, grading, choices
 
 
-@pytest.fixture(autouse=True)
-def fresh_tries():
-    exercises.forget_tries()
-    yield
-    exercises.forget_tries()
-
-
 @exercises.exercise_check
 def check_count_of_pairs(answer: object, window: int = 1) -> bool:
     hints = ["count the tokens of each region.", "pairs in different regions, both orders.", "2 * 35 * 14 = 980."]

@@ -8,21 +8,11 @@ import math
 
 import pytest
 import torch
+from exercise_output import verdict
 
 from swin_edu import exercises
 from swin_edu.exercises import attention_maps, grade
 from swin_edu.model import SwinTransformer
-
-
-@pytest.fixture(autouse=True)
-def fresh_tries():
-    exercises.forget_tries()
-    yield
-    exercises.forget_tries()
-
-
-def verdict(capsys: pytest.CaptureFixture) -> str:
-    return capsys.readouterr().out.strip()
 
 
 def hint_labels(check, wrong: object, capsys: pytest.CaptureFixture, **settings) -> list[str]:

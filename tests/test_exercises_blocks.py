@@ -7,22 +7,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from exercise_output import verdict
 
 from swin_edu import exercises, swin_t
 from swin_edu.exercises import blocks, model
 from swin_edu.model import SwinTransformer, swin_b
-
-
-def verdict(capsys: pytest.CaptureFixture) -> str:
-    return capsys.readouterr().out.strip()
-
-
-@pytest.fixture(autouse=True)
-def fresh_tries():
-    exercises.forget_tries()
-    yield
-    exercises.forget_tries()
-
 
 # exercise 1: the stage shapes of Swin-B at 384
 

@@ -7,21 +7,11 @@ import copy
 
 import pytest
 import torch
+from exercise_output import verdict
 
 from swin_edu import exercises
 from swin_edu.exercises import experiments, grade
 from swin_edu.experiments import load_results
-
-
-@pytest.fixture(autouse=True)
-def fresh_tries():
-    exercises.forget_tries()
-    yield
-    exercises.forget_tries()
-
-
-def verdict(capsys: pytest.CaptureFixture) -> str:
-    return capsys.readouterr().out.strip()
 
 
 def hint_labels(check, wrong: object, capsys: pytest.CaptureFixture, tries: int = 3, **settings) -> list[str]:

@@ -5,30 +5,17 @@ from __future__ import annotations
 import pytest
 import torch
 from einops import rearrange
+from exercise_output import verdict
 
 from swin_edu import swin_t
 
-
-def verdict(capsys) -> str:
-    return capsys.readouterr().out.strip()
-
-
 # notebook 06: the whole model and its weights (the checks of notebook 05 are in tests/test_exercises_blocks.py)
-
-
-@pytest.fixture
-def fresh_tries():
-    from swin_edu import exercises
-
-    exercises.forget_tries()
-    yield
-    exercises.forget_tries()
 
 
 SWIN_T_10_CLASSES = 28_288_354 - (768 * 1000 + 1000) + (768 * 10 + 10)  # the Table 1 count, the head swapped by hand
 
 
-def test_parameters_10_classes_right_answer_says_what_was_right(capsys, fresh_tries):
+def test_parameters_10_classes_right_answer_says_what_was_right(capsys):
     from swin_edu.exercises import model
 
     with torch.device("meta"):
@@ -54,7 +41,7 @@ def test_parameters_10_classes_right_answer_says_what_was_right(capsys, fresh_tr
         (SWIN_T_10_CLASSES + 1, "which is not right"),
     ],
 )
-def test_parameters_10_classes_name_the_mistake(capsys, fresh_tries, answer, says):
+def test_parameters_10_classes_name_the_mistake(capsys, answer, says):
     from swin_edu.exercises import model
 
     assert not model.check_parameters_10_classes(answer)
@@ -62,7 +49,7 @@ def test_parameters_10_classes_name_the_mistake(capsys, fresh_tries, answer, say
     assert out.startswith("Not yet:") and says in out and "Hint:" in out, out
 
 
-def test_parameters_10_classes_hints_grow_and_blank_waits(capsys, fresh_tries):
+def test_parameters_10_classes_hints_grow_and_blank_waits(capsys):
     from swin_edu.exercises import model
 
     assert not model.check_parameters_10_classes(None)
@@ -92,7 +79,7 @@ def test_bias_tables_account_for_the_extra_parameters_at_384():
 # notebook 07: any input size, a change of resolution
 
 
-def test_padded_maps_of_a_200_image(capsys, fresh_tries):
+def test_padded_maps_of_a_200_image(capsys):
     from swin_edu.exercises import model
 
     right = [(50, 56), (25, 28), (13, 14), (7, 7)]  # by hand: 200 / 4; 25 -> pad to 26 -> 13; 13 -> 14 -> 7
@@ -115,7 +102,7 @@ def test_padded_maps_of_a_200_image(capsys, fresh_tries):
         (42, "should be a list of 4"),
     ],
 )
-def test_padded_maps_name_the_mistake(capsys, fresh_tries, answer, says):
+def test_padded_maps_name_the_mistake(capsys, answer, says):
     from swin_edu.exercises import model
 
     assert not model.check_padded_maps(answer)
@@ -123,7 +110,7 @@ def test_padded_maps_name_the_mistake(capsys, fresh_tries, answer, says):
     assert out.startswith("Not yet:") and says in out and "Hint:" in out, out
 
 
-def test_padded_maps_hints_grow_and_blank_waits(capsys, fresh_tries):
+def test_padded_maps_hints_grow_and_blank_waits(capsys):
     from swin_edu.exercises import model
 
     assert not model.check_padded_maps(None)
@@ -193,7 +180,7 @@ def adapt_emptying_the_input(state_dict, window):  # a new dict, but built by po
     return adapted
 
 
-def test_adapt_to_window_right_answer(capsys, fresh_tries):
+def test_adapt_to_window_right_answer(capsys):
     from swin_edu.exercises import model
 
     assert model.check_adapt_to_window(adapt_right)
@@ -216,7 +203,7 @@ def test_adapt_to_window_right_answer(capsys, fresh_tries):
         (lambda state_dict: state_dict, "raised TypeError"),
     ],
 )  # fmt: skip
-def test_adapt_to_window_names_the_mistake(capsys, fresh_tries, adapt, says):
+def test_adapt_to_window_names_the_mistake(capsys, adapt, says):
     from swin_edu.exercises import model
 
     assert not model.check_adapt_to_window(adapt)
@@ -224,7 +211,7 @@ def test_adapt_to_window_names_the_mistake(capsys, fresh_tries, adapt, says):
     assert out.startswith("Not yet:") and says in out and "Hint:" in out, out
 
 
-def test_adapt_to_window_hints_grow_and_the_template_waits(capsys, fresh_tries):
+def test_adapt_to_window_hints_grow_and_the_template_waits(capsys):
     from swin_edu.exercises import model
 
     assert not model.check_adapt_to_window(lambda state_dict, window: None)  # the template: return None

@@ -5,23 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 from einops import rearrange
+from exercise_output import verdict
 
-from swin_edu.exercises import forget_tries
 from swin_edu.exercises.patches import check_embedding_rank, check_flatten_order, check_num_tokens, check_token_grid
 from swin_edu.images import sample_photo
-
-
-@pytest.fixture(autouse=True)
-def fresh_tries():
-    """Every test starts with no wrong tries counted, so its first wrong answer gets the first hint."""
-    forget_tries()
-    yield
-    forget_tries()
-
-
-def verdict(capsys: pytest.CaptureFixture) -> str:
-    return capsys.readouterr().out.strip()
-
 
 # right answers, worked out here by hand or by brute force, not by the code under test
 

@@ -6,21 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from exercise_output import verdict
 
-from swin_edu import exercises
 from swin_edu.exercises import grade, position
 from swin_edu.position import relative_offsets, relative_position_bias, relative_position_index
-
-
-@pytest.fixture(autouse=True)
-def fresh_tries():
-    exercises.forget_tries()
-    yield
-    exercises.forget_tries()
-
-
-def verdict(capsys: pytest.CaptureFixture) -> str:
-    return capsys.readouterr().out.strip()
 
 
 def three_tries(check, answer, capsys) -> list[str]:

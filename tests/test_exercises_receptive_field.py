@@ -6,23 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from exercise_output import verdict
 
-from swin_edu.exercises import forget_tries
 from swin_edu.exercises.receptive_field import check_corner_and_inner, check_shift_off, check_training_and_field
 from swin_edu.images import sample_photo
 from swin_edu.receptive_field import effective_receptive_field
 from swin_edu.widgets.receptive_field import default_model
-
-
-@pytest.fixture(autouse=True)
-def fresh_tries():
-    forget_tries()
-    yield
-    forget_tries()
-
-
-def verdict(capsys) -> str:
-    return capsys.readouterr().out.strip()
 
 
 def gradient_field(model, token: tuple[int, int], stage: int, block: int) -> torch.Tensor:

@@ -6,22 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from exercise_output import verdict
 
 from swin_edu import exercises
 from swin_edu.attention import WindowAttention
 from swin_edu.exercises import grade, shift
 from swin_edu.windows import cyclic_shift, reverse_cyclic_shift, shifted_window_mask, window_partition, window_reverse
-
-
-@pytest.fixture(autouse=True)
-def fresh_tries():
-    exercises.forget_tries()
-    yield
-    exercises.forget_tries()
-
-
-def verdict(capsys: pytest.CaptureFixture) -> str:
-    return capsys.readouterr().out.strip()
 
 
 def blocked_by_hand(labels: list[int]) -> list[list[int]]:

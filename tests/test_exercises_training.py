@@ -11,25 +11,15 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from exercise_output import verdict
 
-from swin_edu.exercises import forget_tries, training_run
+from swin_edu.exercises import training_run
 from swin_edu.exercises.training import (
     check_learning_rate_too_high,
     check_no_decay,
     check_smoothing_floor,
     small_swin,
 )
-
-
-@pytest.fixture(autouse=True)
-def fresh_tries():
-    forget_tries()
-    yield
-    forget_tries()
-
-
-def verdict(capsys) -> str:
-    return capsys.readouterr().out.strip()
 
 
 def hint_labels(outs: list[str]) -> list[str]:

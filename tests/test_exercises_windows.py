@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 from einops import rearrange
+from exercise_output import verdict
 
-from swin_edu.exercises import forget_tries
 from swin_edu.exercises.windows import (
     CANDIDATE_TOKENS,
     check_attention_scale,
@@ -17,18 +17,6 @@ from swin_edu.exercises.windows import (
     check_windows_in_stage,
 )
 from swin_edu.windows import window_partition, window_reverse
-
-
-@pytest.fixture(autouse=True)
-def fresh_tries():
-    """Every test starts with no wrong tries counted, so its first wrong answer gets the first hint."""
-    forget_tries()
-    yield
-    forget_tries()
-
-
-def verdict(capsys: pytest.CaptureFixture) -> str:
-    return capsys.readouterr().out.strip()
 
 
 def stage_2_at_448(answer: object) -> bool:
