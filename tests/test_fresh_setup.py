@@ -27,7 +27,9 @@ from servers import artifacts_dir, free_port, get, jupyter_environment, start, s
 ROOT = Path(__file__).resolve().parents[1]
 SETUP_AND_START_TIMEOUT_S = 1200  # a new venv with torch: ~3 minutes here; a slow disk or network, much more
 TEST_TIMEOUT_S = 900
-SUBSET = "tests/test_windows.py notebooks/00_overview.ipynb tests/browser/test_rise.py"
+SUBSET = (
+    "tests/test_windows.py notebooks/00_overview.ipynb tests/browser/test_rise.py tests/browser/test_slides_offline.py"
+)
 
 
 def new_user_environment(home: Path) -> dict[str, str]:
