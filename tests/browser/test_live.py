@@ -1,7 +1,9 @@
 """What a student sees while moving the explorers' controls in JupyterLab (chromium): frames and waiting times.
 
 - Dragging a slider with the mouse must redraw while the slider moves (``continuous_update``), not only on
-  release: the test asserts that new figures arrived during the drag, and records how many per second.
+  release: the test asserts that new figures arrived during the drag, and records how many per second and how
+  many arrived after the release (a figure that lags the hand). Then the figure shown must be the one for the
+  slider's final value, not a stale one (the slider stepped away and back with the keyboard draws it again).
 - A keyboard step (ArrowRight on a focused slider) is timed from the key press to the new figure's ``load``
   event in the page: the figure is decoded and on screen.
 - Play animates the token's journey (started from the keyboard).
@@ -35,6 +37,11 @@ WATCH_JS = """img => {
     if (img.__frames) return;
     img.__frames = [];
     img.addEventListener('load', () => img.__frames.push({t: performance.now(), src: img.src}));
+}"""
+DIGEST_JS = """async img => {
+    const bytes = await (await fetch(img.src)).arrayBuffer();
+    const digest = await crypto.subtle.digest('SHA-256', bytes);
+    return Array.from(new Uint8Array(digest), b => b.toString(16).padStart(2, '0')).join('');
 }"""
 KEYS_JS = """() => {
     if (window.__keys) return;
@@ -86,10 +93,22 @@ def frames(image: Locator) -> list[dict]:
     return image.evaluate("img => img.__frames")
 
 
+def shown_digest(image: Locator) -> str:
+    """SHA-256 of the bytes of the figure the image element shows now."""
+    return image.evaluate(DIGEST_JS)
+
+
 def drag(page: Page, output: Locator, label: str) -> dict:
-    """Drag a slider's handle with the mouse to the right end, the left end and back; count new figures."""
+    """Drag a slider's handle with the mouse to the right end, the left end and back home; count new figures.
+
+    Only the frames of this drag count (the watcher stays on the image from earlier tests). Once the last frame
+    has arrived, the figure shown must be the one drawn for the final settings: stepping the slider away and
+    back with the keyboard (one slow step each, at rest) must bring the same image back.
+    """
     image, control = output.locator("img.widget-image"), slider(output, label)
     image.evaluate(WATCH_JS)
+    readout = control.locator(".widget-readout")
+    earlier = len(frames(image))
     handle, track = control.locator(".noUi-handle"), control.locator(".noUi-base")
     box, track_box = handle.bounding_box(), track.bounding_box()
     y = box["y"] + box["height"] / 2
@@ -103,19 +122,41 @@ def drag(page: Page, output: Locator, label: str) -> dict:
     for x in targets:
         page.mouse.move(x, y)
         page.wait_for_timeout(DRAG_INTERVAL_MS)
-        readouts.add(control.locator(".widget-readout").inner_text())
+        readouts.add(readout.inner_text())
     end = page.evaluate("performance.now()")
     page.mouse.up()
     page.wait_for_timeout(3000)  # the last value's figure arrives after the release
-    during = [frame for frame in frames(image) if start <= frame["t"] <= end]
+    drawn = frames(image)[earlier:]
+    during = [frame for frame in drawn if start <= frame["t"] <= end]
+    after = [frame for frame in drawn if frame["t"] > end]
     seconds = (end - start) / 1000
     return {
         "drag_s": round(seconds, 2),
         "values_seen": len(readouts),
         "frames_during_drag": len({frame["src"] for frame in during}),
         "frames_per_s": round(len({frame["src"] for frame in during}) / seconds, 1),
-        "frames_after_release": len(frames(image)) - len(during),
+        "frames_after_release": len(after),
+        "last_frame_after_release_ms": round(after[-1]["t"] - end) if after else 0,
+        "final_value": readout.inner_text(),
+        "final_figure_matches": final_figure_matches(page, image, control),
     }
+
+
+def final_figure_matches(page: Page, image: Locator, control: Locator) -> bool:
+    """Whether the figure shown is the one drawn for the slider's value: step away and back (keyboard, at rest)."""
+    readout, handle = control.locator(".widget-readout"), control.locator(".noUi-handle")
+    value, shown = readout.inner_text(), shown_digest(image)
+    away, back = (
+        ("ArrowLeft", "ArrowRight")
+        if handle.get_attribute("aria-valuenow") != handle.get_attribute("aria-valuemin")
+        else ("ArrowRight", "ArrowLeft")
+    )
+    handle.focus()
+    for key in (away, back):
+        handle.press(key)
+        page.wait_for_timeout(1500)  # at rest: the step's figure is drawn and on screen
+    assert readout.inner_text() == value, f"stepping {away} and {back} did not bring the slider back to {value}"
+    return shown_digest(image) == shown
 
 
 @pytest.mark.timeout(600)
@@ -138,6 +179,7 @@ def test_dragging_a_slider_redraws_while_it_moves(live: NotebookPage, name: str,
     live.screenshot(output, f"drag-{name}-{label.split()[0]}")
     assert measured["values_seen"] > 2, f"the drag did not move the slider: {measured}"
     assert measured["frames_during_drag"] >= 2, f"{name}: no new figure while dragging {label!r}: {measured}"
+    assert measured["final_figure_matches"], f"{name}: the figure is not the one for the final {label}: {measured}"
 
 
 def step_times(page: Page, output: Locator, label: str, keys: list[str]) -> list[float]:
