@@ -13,8 +13,8 @@ import subprocess
 import sys
 
 import pytest
+from tiny_runs import TINY, tiny_config
 
-from swin_edu.presets import make_config
 from swin_edu.train import train
 
 TINY_FLAGS = [
@@ -70,19 +70,8 @@ def test_two_processes_match_one_process_over_the_same_global_batch(tmp_path):
     assert finished.stdout.count("best validation accuracy") == 1  # only rank 0 reports
     distributed = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
 
-    model = dict(embed_dim=12, depths=[1, 1], num_heads=[1, 2], window_size=4, patch_size=4, drop_path_rate=0.0)
-    config = make_config(
-        "digits",
-        out=str(tmp_path / "single"),
-        epochs=2,
-        batch_size=32,
-        train_limit=128,
-        val_limit=64,
-        warmup_epochs=1,
-        augment=False,
-        model=model,
-        progress=False,
-    )
+    model = {**TINY, "drop_path_rate": 0.0}  # the same model as TINY_FLAGS
+    config = tiny_config(tmp_path / "single", epochs=2, augment=False, model=model)
     single = train(config)
 
     assert len(distributed) == len(single) == 2

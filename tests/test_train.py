@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 import torch
+from tiny_runs import tiny_config
 
 from swin_edu import evaluate as evaluate_cli
 from swin_edu import train as train_cli
@@ -18,23 +19,7 @@ from swin_edu.presets import make_config
 from swin_edu.recipe import build_scheduler, parameter_groups, scaled_lr
 from swin_edu.train import train
 
-# a very small Swin on 32x32 digits: 8x8 tokens, then 4x4, one window each
-TINY = dict(embed_dim=12, depths=[1, 1], num_heads=[1, 2], window_size=4, patch_size=4)
 COMPARED = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr")
-
-
-def tiny_config(out, **overrides):
-    settings = dict(
-        out=str(out),
-        epochs=4,
-        batch_size=32,
-        train_limit=128,
-        val_limit=64,
-        warmup_epochs=1,
-        model=TINY,
-        progress=False,
-    )
-    return make_config("digits", **{**settings, **overrides})
 
 
 class Interrupted(Exception):
