@@ -1,4 +1,4 @@
-"""What attention costs: the paper's formulas (1) and (2), and FLOPs measured by PyTorch's own counter.
+"""What attention costs: the paper's formulas (1) and (2), FLOPs measured by PyTorch's own counter, and parameters.
 
 Paper section 3.2, for a feature map of h x w tokens with C channels and windows of M x M tokens:
     (1)  Omega(MSA)   = 4 h w C^2 + 2 (h w)^2 C      quadratic in the number of tokens h w
@@ -49,6 +49,11 @@ def explicit_attention(model: nn.Module) -> Iterator[nn.Module]:
     finally:
         for attention, fused in zip(attentions, previous):
             attention.fused = fused
+
+
+def count_parameters(model: nn.Module) -> int:
+    """The number of learned numbers in ``model`` (works on the meta device too: no memory needed)."""
+    return sum(parameter.numel() for parameter in model.parameters())
 
 
 def count_flops(model: nn.Module, inputs: torch.Tensor) -> int:

@@ -5,7 +5,16 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from swin_edu.attention import WindowAttention
-from swin_edu.complexity import count_flops, explicit_attention, layer_flops, loglog_slope, msa_cost, wmsa_cost
+from swin_edu.complexity import (
+    count_flops,
+    count_parameters,
+    explicit_attention,
+    layer_flops,
+    loglog_slope,
+    msa_cost,
+    wmsa_cost,
+)
+from swin_edu.model import swin_t
 
 
 def test_formulas_by_hand_for_swin_t_stage_1():
@@ -43,3 +52,10 @@ def test_loglog_slope():
     x = [1.0, 2.0, 4.0, 8.0]
     assert loglog_slope(x, [3 * v for v in x]) == pytest.approx(1.0)
     assert loglog_slope(x, [v**2 for v in x]) == pytest.approx(2.0)
+
+
+def test_count_parameters_gives_swin_t_its_table_1_count():
+    """28,288,354: timm's and the official Swin-T's count (tests/test_model.py), here on the meta device."""
+    with torch.device("meta"):
+        assert count_parameters(swin_t()) == 28_288_354
+        assert count_parameters(swin_t(num_classes=10)) == 28_288_354 - 769_000 + 7_690  # the head: 768 x k + k

@@ -8,6 +8,7 @@ from einops import rearrange
 from exercise_output import verdict
 
 from swin_edu import swin_t
+from swin_edu.complexity import count_parameters
 
 # notebook 06: the whole model and its weights (the checks of notebook 05 are in tests/test_exercises_blocks.py)
 
@@ -19,7 +20,7 @@ def test_parameters_10_classes_right_answer_says_what_was_right(capsys):
     from swin_edu.exercises import model
 
     with torch.device("meta"):
-        assert model.count_parameters(swin_t(num_classes=10)) == SWIN_T_10_CLASSES  # the model agrees by hand
+        assert count_parameters(swin_t(num_classes=10)) == SWIN_T_10_CLASSES  # the model agrees by hand
     assert model.check_parameters_10_classes(SWIN_T_10_CLASSES)
     assert verdict(capsys) == (
         "Correct: the classifier shrinks from 769,000 to 7,690 parameters; the other 27,519,354 are the backbone, "
@@ -69,8 +70,8 @@ def test_bias_tables_account_for_the_extra_parameters_at_384():
     from swin_edu.model import VARIANTS, SwinTransformer
 
     with torch.device("meta"):
-        at_224 = model.count_parameters(SwinTransformer(VARIANTS["swin_b"], img_size=224, window_size=7))
-        at_384 = model.count_parameters(SwinTransformer(VARIANTS["swin_b"], img_size=384, window_size=12))
+        at_224 = count_parameters(SwinTransformer(VARIANTS["swin_b"], img_size=224, window_size=7))
+        at_384 = count_parameters(SwinTransformer(VARIANTS["swin_b"], img_size=384, window_size=12))
     heads = 2 * 4 + 2 * 8 + 18 * 16 + 2 * 32  # Swin-B's blocks times their heads, by hand
     assert at_384 - at_224 == (23**2 - 13**2) * heads == 135_360
     assert model.bias_table_rows("swin_b", 12) - model.bias_table_rows("swin_b", 7) == 135_360

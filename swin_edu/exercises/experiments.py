@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from swin_edu.complexity import count_parameters
 from swin_edu.exercises import check_choice, exercise_check, report
 from swin_edu.experiments import load_results
 from swin_edu.windows import cyclic_shift, window_partition
@@ -157,11 +158,6 @@ def check_wrapped_partners(
     return report(False, mistake, hints)
 
 
-def parameter_count(model: torch.nn.Module) -> int:
-    """How many numbers a model learns."""
-    return sum(parameter.numel() for parameter in model.parameters())
-
-
 @exercise_check
 def check_small_data(answer: object, results: dict | None = None) -> bool:
     """Issues #23 and #225 (Swin weak on CIFAR): which reading do the digits numbers of ``small_data`` support?"""
@@ -179,8 +175,8 @@ def check_small_data(answer: object, results: dict | None = None) -> bool:
         digits_heads=tuple(stored["num_heads"]),
     )
     with torch.random.fork_rng(devices=[]):  # building initialises weights: leave the notebook's random state
-        swin_parameters = parameter_count(digits_swin(settings))
-        cnn_parameters = parameter_count(small_cnn(stored["size"]))
+        swin_parameters = count_parameters(digits_swin(settings))
+        cnn_parameters = count_parameters(small_cnn(stored["size"]))
     options = {
         "a": (
             f"goes too far: the Swin reaches {swin:.1%} on ten classes (chance 10%) and {longer:.1%} with three "

@@ -8,17 +8,12 @@ import torch
 import torch.nn.functional as F
 from einops import rearrange
 
+from swin_edu.complexity import count_parameters
 from swin_edu.exercises import check_choice, check_number, exercise_check, report, run_answer, waiting
 from swin_edu.exercises.blocks import verdict_on_shapes
 from swin_edu.model import VARIANTS, SwinTransformer, swin_t
 from swin_edu.position import resize_bias_table
 from swin_edu.weights import check_compatible
-
-
-def count_parameters(model: torch.nn.Module) -> int:
-    """The number of learned numbers in ``model`` (works on the meta device too)."""
-    return sum(parameter.numel() for parameter in model.parameters())
-
 
 # notebook 06: the whole model and its weights
 
